@@ -1,0 +1,243 @@
+/*
+ * heap.h - the object heap: accounted allocation, refcounted objects and
+ * their encodings, and the hash table every keyed structure is built on.
+ * Knows nothing of RESP, clients or libuv (ARCHITECTURE.md, HEAP.md).
+ *
+ * Threads: objects and dicts belong to the executor thread; refcounts are
+ * plain integers, never atomics. Only the allocation counters (hp_malloc
+ * and friends, hp_mem_used) may be used from any thread (relaxed atomics).
+ *
+ * Errors: constructors return NULL on out-of-memory; functions that can fail
+ * return 0 or a negative errno (-ENOMEM, -EINVAL, -ERANGE). Nothing here
+ * aborts on allocation failure.
+ */
+#ifndef GENCACHE_HEAP_HEAP_H
+#define GENCACHE_HEAP_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------
+ * Accounted allocation (heap/alloc.c: the OOM-injection seam hp__alloc)
+ * ------------------------------------------------------------------ */
+
+/* Like malloc/calloc/realloc/free, counting the usable size of every block
+ * (malloc_usable_size) in hp_mem_used(). NULL on failure; hp_free(NULL) and
+ * hp_realloc(NULL, n) behave as libc's. Any thread. */
+void *hp_malloc(size_t n);
+void *hp_calloc(size_t count, size_t n);
+void *hp_realloc(void *p, size_t n);
+void hp_free(void *p);
+/* Usable size of a block from hp_malloc. */
+size_t hp_malloc_size(const void *p);
+/* Bytes currently allocated through the functions above. Any thread. */
+size_t hp_mem_used(void);
+/* Largest hp_mem_used() seen since start (used_memory_peak). */
+size_t hp_mem_peak(void);
+/* Name of the allocator for INFO mem_allocator ("libc" or "jemalloc-x"). */
+const char *hp_mem_allocator(void);
+
+/* ---------------------------------------------------------------------
+ * Objects
+ * ------------------------------------------------------------------ */
+
+enum hp_type {
+    HP_TYPE_STRING = 0,
+    HP_TYPE_LIST = 1,
+    HP_TYPE_SET = 2,
+    HP_TYPE_ZSET = 3,
+    HP_TYPE_HASH = 4,
+};
+
+enum hp_encoding {
+    HP_ENC_RAW = 0,    /* "raw": header + separately allocated buffer */
+    HP_ENC_INT = 1,    /* "int": the value is v.i */
+    HP_ENC_EMBSTR = 2, /* "embstr": bytes follow the header, one block */
+    /* later: listpack, quicklist, hashtable, intset, skiplist */
+};
+
+/* Refcount of immortal shared objects: incref/decref leave it alone. */
+#define HP_REFCOUNT_IMMORTAL UINT32_MAX
+
+/* Largest string stored embedded (Redis OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
+#define HP_EMBSTR_MAX 44
+
+/* Shared immortal integers 0 .. HP_SHARED_INTEGERS-1 (Redis's 10000). */
+#define HP_SHARED_INTEGERS 10000
+
+/* Room for any int64 in decimal plus NUL. */
+#define HP_INT_BUF 24
+
+/* The object header. Fields are public for speed (the server reads type
+ * and encoding); only heap/ writes them. Bodies by encoding live in
+ * heap_int.h. */
+typedef struct hp_obj {
+    uint32_t refcount; /* strong holds; HP_REFCOUNT_IMMORTAL for shared */
+    uint8_t type;      /* enum hp_type */
+    uint8_t encoding;  /* enum hp_encoding */
+    uint16_t flags;    /* HP_OF_* (heap-private bits) */
+    union {
+        int64_t i; /* HP_ENC_INT */
+        void *ptr; /* other encodings: the body */
+        uint64_t len; /* HP_ENC_EMBSTR: length of the bytes that follow */
+    } v;
+} hp_obj_t;
+
+/* Take a strong reference. No-op on NULL and immortal objects. */
+void hp_incref(hp_obj_t *o);
+/* Drop a strong reference; frees the object when it was the last. No-op on
+ * NULL and immortal objects. */
+void hp_decref(hp_obj_t *o);
+
+/* "string", "list", "set", "zset", "hash" (TYPE command). */
+const char *hp_type_name(const hp_obj_t *o);
+/* Redis's OBJECT ENCODING name: "int", "embstr", "raw", ... */
+const char *hp_encoding_name(const hp_obj_t *o);
+/* Bytes this object occupies (header, body, elements), for MEMORY USAGE
+ * and INFO. */
+size_t hp_obj_mem(const hp_obj_t *o);
+
+/* ---------------------------------------------------------------------
+ * Strings (heap/string.c)
+ * ------------------------------------------------------------------ */
+
+/* New reference: a string holding a copy of s[0..len), embstr when
+ * len <= HP_EMBSTR_MAX, else raw. Never int-encoded (see
+ * hp_str_new_encoded). NULL on OOM. */
+hp_obj_t *hp_str_new(const char *s, size_t len);
+
+/* New reference: as hp_str_new, but a string that is a canonical int64
+ * (resp_str2ll rules, at most 20 chars) becomes int-encoded, and 0..9999
+ * the shared immortal object, as Redis's tryObjectEncoding does. Use for
+ * values that are stored (SET, MSET, ...). NULL on OOM. */
+hp_obj_t *hp_str_new_encoded(const char *s, size_t len);
+
+/* New reference: an int-encoded string (shared when 0..9999). */
+hp_obj_t *hp_str_new_int(int64_t v);
+
+/* New reference: a raw string of len bytes, all zero (SETRANGE, APPEND
+ * building blocks). */
+hp_obj_t *hp_str_new_zeroed(size_t len);
+
+/* Length in bytes of the string's value (int encodings: its decimal). */
+size_t hp_str_len(const hp_obj_t *o);
+
+/* The bytes of any string encoding: int values are formatted into buf
+ * (HP_INT_BUF bytes, caller's). Stores the length in *len. Borrowed: valid
+ * until o changes or buf goes. */
+const char *hp_str_bytes(const hp_obj_t *o, char *buf, size_t *len);
+
+/* Store the value as int64 in *out if the string is one (int encoding, or
+ * bytes that parse as a canonical int64). 0 or -EINVAL. */
+int hp_str_get_int(const hp_obj_t *o, int64_t *out);
+
+/* In-place mutators. o must be a string that is not immortal. They keep the
+ * object's identity (address), converting its encoding when needed, so
+ * every holder sees the change. 0, -ENOMEM (o unchanged) or -EINVAL. */
+int hp_str_append(hp_obj_t *o, const char *s, size_t len);
+int hp_str_setrange(hp_obj_t *o, size_t offset, const char *s, size_t len);
+int hp_str_set_int(hp_obj_t *o, int64_t v); /* becomes int-encoded */
+int hp_str_set(hp_obj_t *o, const char *s, size_t len);
+
+/* True if o is a shared immortal object (never mutate those in place). */
+int hp_obj_is_shared(const hp_obj_t *o);
+
+/* ---------------------------------------------------------------------
+ * Hash table (heap/dict.c): chained, power-of-two sizes, incremental
+ * rehashing, reverse-binary SCAN cursor (as Redis's dict.c), keys are byte
+ * strings stored inside the entry.
+ * ------------------------------------------------------------------ */
+
+typedef struct hp_dict_entry {
+    struct hp_dict_entry *next; /* chain; heap-private */
+    union {
+        void *ptr;
+        int64_t i;
+        double d;
+    } v;                        /* the caller's value */
+    uint32_t keylen;            /* bytes of key */
+    uint32_t meta;              /* the caller's (keyspace: LRU/LFU clock) */
+    char key[];                 /* keylen bytes, then a NUL */
+} hp_dict_entry_t;
+
+typedef struct hp_dict_type {
+    /* Called with v.ptr when an entry is deleted or the dict cleared; NULL
+     * for none. */
+    void (*val_free)(void *ptr);
+} hp_dict_type_t;
+
+typedef struct hp_dict hp_dict_t;
+
+/* New dict, NULL on OOM. type is borrowed and must outlive the dict. */
+hp_dict_t *hp_dict_new(const hp_dict_type_t *type);
+/* Free every entry (calling val_free) and the dict. NULL: no-op. */
+void hp_dict_free(hp_dict_t *d);
+/* Remove every entry (calling val_free), keep the dict. */
+void hp_dict_clear(hp_dict_t *d);
+size_t hp_dict_size(const hp_dict_t *d);
+/* Bytes used by the table and entries (not the values). */
+size_t hp_dict_mem(const hp_dict_t *d);
+
+/* The entry for key, or NULL. Borrowed: valid until the dict changes.
+ * Does one incremental rehash step when rehashing. */
+hp_dict_entry_t *hp_dict_find(hp_dict_t *d, const char *key, size_t len);
+
+/* Find or insert key. Returns the entry (a new one has v zeroed and meta
+ * 0) and sets *existed to 1 if it was already there, 0 if inserted; NULL
+ * on OOM (nothing changed). Borrowed entry, valid until the dict changes.*/
+hp_dict_entry_t *hp_dict_add(hp_dict_t *d, const char *key, size_t len,
+                             int *existed);
+
+/* Delete key, calling val_free on its value. 0, or -ENOENT. */
+int hp_dict_delete(hp_dict_t *d, const char *key, size_t len);
+
+/* Remove key's entry from the table without freeing it (the caller reads
+ * v, then calls hp_dict_entry_free, which does not call val_free). NULL if
+ * absent. */
+hp_dict_entry_t *hp_dict_unlink(hp_dict_t *d, const char *key, size_t len);
+void hp_dict_entry_free(hp_dict_t *d, hp_dict_entry_t *e);
+
+/* A random entry (borrowed), NULL when empty. Chains make this slightly
+ * unfair, as in Redis; hp_dict_fair_random samples more for fairness. */
+hp_dict_entry_t *hp_dict_random(hp_dict_t *d);
+hp_dict_entry_t *hp_dict_fair_random(hp_dict_t *d);
+
+/* Up to `count` random entries stored in out[]; returns how many (may
+ * repeat none, may return fewer). For eviction/active-expiry sampling. */
+size_t hp_dict_sample(hp_dict_t *d, hp_dict_entry_t **out, size_t count);
+
+/* SCAN: call fn on every entry of the bucket(s) at cursor, return the next
+ * cursor (0 when done). Guarantees every element present for the whole
+ * scan is returned at least once, across rehashes (Redis dictScan). fn must
+ * not change the dict. */
+typedef void (*hp_dict_scan_fn)(void *ud, const hp_dict_entry_t *e);
+uint64_t hp_dict_scan(hp_dict_t *d, uint64_t cursor, hp_dict_scan_fn fn,
+                      void *ud);
+
+/* Iteration. A safe iterator allows hp_dict_delete of the entry just
+ * returned (and pauses rehashing); an unsafe one forbids any change. */
+typedef struct hp_dict_iter {
+    hp_dict_t *d;
+    int table;
+    int64_t index;
+    int safe;
+    hp_dict_entry_t *entry, *next_entry;
+    uint64_t fingerprint; /* unsafe: the dict's shape at the first next */
+} hp_dict_iter_t;
+void hp_dict_iter_init(hp_dict_iter_t *it, hp_dict_t *d, int safe);
+/* Next entry (borrowed) or NULL at the end. */
+hp_dict_entry_t *hp_dict_iter_next(hp_dict_iter_t *it);
+void hp_dict_iter_fini(hp_dict_iter_t *it);
+
+/* Do rehash steps for about `us` microseconds; returns 1 if rehashing is
+ * still under way. For the server's cron. */
+int hp_dict_rehash_for(hp_dict_t *d, int64_t us);
+/* Shrink the table when it is mostly empty (cron). 0 or -ENOMEM. */
+int hp_dict_shrink_if_sparse(hp_dict_t *d);
+
+/* Seed of the keyed hash (SipHash): set once at startup from a random
+ * source; the tests set it to make runs repeatable. */
+void hp_hash_seed(const uint8_t seed[16]);
+uint64_t hp_hash(const char *key, size_t len);
+
+#endif /* GENCACHE_HEAP_HEAP_H */

@@ -1,0 +1,130 @@
+/*
+ * heap_int.h - heap/'s private header: the allocation seam, struct bodies
+ * and the invariants each file keeps. Only heap/ itself and heap's unit
+ * tests (white-box) may include it; they define HP_INTERNAL to do so.
+ * The design is explained in heap/README.md.
+ */
+#ifndef GENCACHE_HEAP_HEAP_INT_H
+#define GENCACHE_HEAP_HEAP_INT_H
+
+#ifndef HP_INTERNAL
+#error "heap_int.h is private to heap/: include heap.h instead"
+#endif
+
+#include "heap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------
+ * The allocation seam (heap/alloc.c)
+ *
+ * The only calls into the libc allocator that can fail. They live alone in
+ * alloc.c and are called only from mem.c, so a test linked with
+ * -Wl,--wrap=hp__alloc (and hp__calloc, hp__realloc) sees every
+ * allocation the heap makes and can fail the n-th one.
+ * ------------------------------------------------------------------ */
+
+void *hp__alloc(size_t n);
+void *hp__calloc(size_t count, size_t n);
+void *hp__realloc(void *p, size_t n);
+
+/* ---------------------------------------------------------------------
+ * Objects (heap/object.c, heap/string.c)
+ *
+ * Invariants:
+ * - refcount >= 1 for a live object, or HP_REFCOUNT_IMMORTAL for the
+ *   shared integers, which live in a static array and are never freed.
+ * - HP_ENC_INT: v.i is the value; the block may be larger than the
+ *   header (an embstr that was set to an int keeps its block).
+ * - HP_ENC_EMBSTR: v.len bytes follow the header, then a NUL, all in the
+ *   object's block: hp_malloc_size(o) >= sizeof(*o) + v.len + 1.
+ * - HP_ENC_RAW: v.ptr is an hp_rawbuf_t owned by the object alone.
+ * ------------------------------------------------------------------ */
+
+/* Body of a raw string: the length, then the bytes and a NUL. The
+ * capacity is not stored: it is whatever the block can hold
+ * (hp__rawbuf_cap), so greedy growth costs no header bytes. */
+typedef struct hp_rawbuf {
+    uint64_t len; /* bytes in buf, excluding the NUL */
+    char buf[];   /* len bytes, NUL, then spare capacity */
+} hp_rawbuf_t;
+
+/* Bytes an hp_rawbuf_t block can hold, excluding the NUL. */
+size_t hp__rawbuf_cap(const hp_rawbuf_t *rb);
+
+/* The embedded bytes of an embstr object. */
+static inline char *hp__emb_bytes(hp_obj_t *o)
+{
+    return (char *)(o + 1);
+}
+
+/* Borrowed: the shared immortal integer v (0 <= v < HP_SHARED_INTEGERS),
+ * set up at first use; never fails. */
+hp_obj_t *hp__shared_int(int64_t v);
+
+/* Allocate a bare object header of `bytes` bytes (>= sizeof(hp_obj_t)),
+ * refcount 1, type string. NULL on OOM. */
+hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding);
+
+/* Parse a canonical int64 (no sign '+', no leading zeros, no spaces,
+ * not "-0", 1..20 chars). 0 or -EINVAL. */
+int hp__parse_int(const char *s, size_t len, int64_t *out);
+
+/* Format v in decimal into buf (HP_INT_BUF bytes); returns the length. */
+size_t hp__format_int(int64_t v, char *buf);
+
+/* ---------------------------------------------------------------------
+ * Hash table (heap/dict.c)
+ *
+ * Invariants:
+ * - table[t] is NULL and exp[t] == -1, or table[t] has 1 << exp[t]
+ *   bucket pointers; used[t] counts the entries chained from it.
+ * - rehash_idx == -1 when not rehashing, and then table[1] == NULL.
+ *   While rehashing, buckets of table[0] below rehash_idx are empty and
+ *   every new entry goes to table[1].
+ * - Rehash steps never run while pause_rehash > 0 (safe iterators).
+ * - entry_bytes is the sum of hp_malloc_size of every entry.
+ * ------------------------------------------------------------------ */
+
+struct hp_dict {
+    const hp_dict_type_t *type; /* borrowed, outlives the dict */
+    hp_dict_entry_t **table[2]; /* bucket arrays, chains via next */
+    size_t used[2];             /* entries in each table */
+    int8_t exp[2];              /* log2 of the bucket count, -1 none */
+    int32_t pause_rehash;       /* safe iterators alive */
+    int64_t rehash_idx;         /* next table[0] bucket to move, or -1 */
+    size_t entry_bytes;         /* usable bytes of all entries */
+};
+
+/* Smallest table (buckets), as Redis's DICT_HT_INITIAL_SIZE. */
+#define HP_DICT_MIN_EXP 2
+/* A table is sparse below this fill percentage (hp_dict_shrink_if_sparse). */
+#define HP_DICT_MIN_FILL 10
+/* Entries sampled by hp_dict_fair_random. */
+#define HP_DICT_FAIR_SAMPLE 15
+
+/* Move up to n buckets of table[0] to table[1] (visiting at most 10n
+ * empty ones). Returns 1 if rehashing is still under way. */
+int hp__dict_rehash(hp_dict_t *d, int n);
+
+/* Whether the dict is rehashing (white-box tests). */
+static inline int hp__dict_is_rehashing(const hp_dict_t *d)
+{
+    return d->rehash_idx != -1;
+}
+
+/* Seed the dict's private random generator (tests: repeatable runs). */
+void hp__dict_random_seed(uint64_t seed);
+
+/* ---------------------------------------------------------------------
+ * Hashing (heap/hash.c)
+ * ------------------------------------------------------------------ */
+
+/* SipHash-c-d of in[0..len) under the 16-byte key k. hp_hash uses c=1,
+ * d=2 (as Redis); other rounds exist to check against the reference
+ * SipHash-2-4 test vectors. */
+uint64_t hp__siphash(const void *in, size_t len, const uint8_t k[16],
+                     int crounds, int drounds);
+
+#endif /* GENCACHE_HEAP_HEAP_INT_H */

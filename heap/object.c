@@ -1,0 +1,136 @@
+/*
+ * object.c - the object header's life: reference counting, the shared
+ * immortal integers, type and encoding names, and memory accounting per
+ * object. The layouts are described in heap_int.h and heap/README.md.
+ */
+#include "heap.h"
+
+#include <assert.h>
+
+#include "heap_int.h"
+
+/* The shared integers 0 .. HP_SHARED_INTEGERS-1 (Redis's shared.integers).
+ * Static, so handing one out can never fail; an entry is filled in on its
+ * first use (refcount 0 means not yet). Executor thread. */
+static hp_obj_t shared_ints[HP_SHARED_INTEGERS];
+
+/* Borrowed: the shared immortal integer v, set up at first use. */
+hp_obj_t *hp__shared_int(int64_t v)
+{
+    hp_obj_t *o;
+
+    assert(v >= 0 && v < HP_SHARED_INTEGERS);
+    o = &shared_ints[v];
+    if (o->refcount == 0) {
+        o->type = HP_TYPE_STRING;
+        o->encoding = HP_ENC_INT;
+        o->flags = 0;
+        o->v.i = v;
+        o->refcount = HP_REFCOUNT_IMMORTAL;
+    }
+    return o;
+}
+
+/* New object of `bytes` bytes (header plus any inline body), refcount 1,
+ * type string; the body is the caller's to fill. NULL on OOM. */
+hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding)
+{
+    hp_obj_t *o;
+
+    assert(bytes >= sizeof(hp_obj_t));
+    o = hp_malloc(bytes);
+    if (!o)
+        return NULL;
+    o->refcount = 1;
+    o->type = HP_TYPE_STRING;
+    o->encoding = encoding;
+    o->flags = 0;
+    o->v.ptr = NULL;
+    return o;
+}
+
+/* True if o is immortal (shared): never mutate it in place. */
+int hp_obj_is_shared(const hp_obj_t *o)
+{
+    return o && o->refcount == HP_REFCOUNT_IMMORTAL;
+}
+
+/* Take a strong reference. Executor thread. */
+void hp_incref(hp_obj_t *o)
+{
+    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL)
+        return;
+    assert(o->refcount > 0 && o->refcount < HP_REFCOUNT_IMMORTAL - 1);
+    o->refcount++;
+}
+
+/* Release an object whose last reference went: its body, then itself. */
+static void obj_free(hp_obj_t *o)
+{
+    switch (o->encoding) {
+    case HP_ENC_RAW:
+        hp_free(o->v.ptr);
+        break;
+    case HP_ENC_INT:
+    case HP_ENC_EMBSTR:
+        break;
+    default:
+        assert(!"hp_decref: unknown encoding");
+        break;
+    }
+    hp_free(o);
+}
+
+/* Drop a strong reference; frees o when it was the last. Executor
+ * thread. */
+void hp_decref(hp_obj_t *o)
+{
+    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL)
+        return;
+    assert(o->refcount > 0);
+    if (--o->refcount == 0)
+        obj_free(o);
+}
+
+/* TYPE name of o (static string). */
+const char *hp_type_name(const hp_obj_t *o)
+{
+    static const char *const names[] = {
+        [HP_TYPE_STRING] = "string", [HP_TYPE_LIST] = "list",
+        [HP_TYPE_SET] = "set",       [HP_TYPE_ZSET] = "zset",
+        [HP_TYPE_HASH] = "hash",
+    };
+
+    if (o->type < sizeof(names) / sizeof(names[0]) && names[o->type])
+        return names[o->type];
+    return "unknown";
+}
+
+/* OBJECT ENCODING name of o (static string), as Redis spells it. */
+const char *hp_encoding_name(const hp_obj_t *o)
+{
+    switch (o->encoding) {
+    case HP_ENC_RAW:
+        return "raw";
+    case HP_ENC_INT:
+        return "int";
+    case HP_ENC_EMBSTR:
+        return "embstr";
+    default:
+        return "unknown";
+    }
+}
+
+/* Bytes o occupies: its block (a shared integer counts its header) plus
+ * a raw string's buffer, usable sizes as hp_mem_used counts them. */
+size_t hp_obj_mem(const hp_obj_t *o)
+{
+    size_t n;
+
+    if (hp_obj_is_shared(o))
+        return sizeof(*o);
+    n = hp_malloc_size(o);
+    if (o->encoding == HP_ENC_RAW)
+        n += hp_malloc_size(o->v.ptr);
+    return n;
+}

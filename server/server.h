@@ -1,0 +1,458 @@
+/*
+ * server.h - the server's internal header: the global server state, the
+ * client, the databases, the command table and the helpers every command
+ * file uses. Included by server/ files only (the public header is srv.h).
+ *
+ * Threads: everything here belongs to the executor thread (with
+ * `io-threads 0`, the only thread). Fields that another thread may touch
+ * say so.
+ */
+#ifndef GENCACHE_SERVER_SERVER_H
+#define GENCACHE_SERVER_SERVER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "heap.h"
+#include "resp.h"
+#include "srv.h"
+
+#define SRV_VERSION "7.0.15" /* the Redis version we are compatible with */
+#define SRV_GENCACHE_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------------
+ * Command table (commands.def, commands.c)
+ * ------------------------------------------------------------------ */
+
+typedef struct srv_client srv_client_t;
+typedef void srv_command_proc_t(srv_client_t *c);
+
+/* Command flags, as Redis's (their names appear in COMMAND INFO). */
+#define SRV_CMD_WRITE (1u << 0)     /* "write": may modify the keyspace */
+#define SRV_CMD_READONLY (1u << 1)  /* "readonly" */
+#define SRV_CMD_DENYOOM (1u << 2)   /* "denyoom": refused over maxmemory */
+#define SRV_CMD_ADMIN (1u << 3)     /* "admin" */
+#define SRV_CMD_PUBSUB (1u << 4)    /* "pubsub" */
+#define SRV_CMD_NOSCRIPT (1u << 5)  /* "noscript" */
+#define SRV_CMD_BLOCKING (1u << 6)  /* "blocking" */
+#define SRV_CMD_LOADING (1u << 7)   /* "loading": allowed while loading */
+#define SRV_CMD_STALE (1u << 8)     /* "stale" */
+#define SRV_CMD_SKIP_MONITOR (1u << 9)  /* "skip_monitor" */
+#define SRV_CMD_SKIP_SLOWLOG (1u << 10) /* "skip_slowlog" */
+#define SRV_CMD_FAST (1u << 11)     /* "fast": O(1) or O(log n) */
+#define SRV_CMD_NO_AUTH (1u << 12)  /* "no_auth": allowed before AUTH */
+#define SRV_CMD_MAY_REPLICATE (1u << 13) /* "may_replicate" */
+#define SRV_CMD_NO_MULTI (1u << 14) /* "no_multi" */
+#define SRV_CMD_ALLOW_BUSY (1u << 15)   /* "allow_busy" */
+#define SRV_CMD_SENTINEL (1u << 16)     /* "sentinel" (listed only) */
+
+typedef struct srv_command {
+    const char *name;      /* lower case, e.g. "get"; "client|list" style
+                              names only inside subcommand tables */
+    srv_command_proc_t *proc;
+    int arity;             /* N exact, -N at least N; argv[0] counts */
+    uint32_t flags;        /* SRV_CMD_* */
+    int first_key;         /* key positions as COMMAND reports them */
+    int last_key;          /* -1 = last arg, -2 = second to last ... */
+    int key_step;
+    const char *group;     /* "string", "generic", "server", "connection" */
+    const char *since;     /* Redis version that introduced it */
+    const char *summary;   /* one line, for COMMAND DOCS */
+    const char *complexity;
+    const struct srv_command *subcommands; /* NULL-name terminated, or NULL */
+    /* Statistics (INFO commandstats), executor thread. */
+    uint64_t calls;
+    uint64_t usec;
+    uint64_t rejected_calls;
+    uint64_t failed_calls;
+} srv_command_t;
+
+/* Look a command up by name (case-insensitive). Borrowed. NULL if absent. */
+srv_command_t *srv_command_lookup(const char *name, size_t len);
+/* For a container command (CLIENT, CONFIG, ...), the subcommand named by
+ * argv[1], or NULL. */
+srv_command_t *srv_command_lookup_sub(srv_command_t *parent,
+                                      const char *name, size_t len);
+/* All top-level commands, n in *count. */
+srv_command_t *srv_command_table(size_t *count);
+/* Reset every command's statistics (CONFIG RESETSTAT). */
+void srv_command_reset_stats(void);
+
+/* ---------------------------------------------------------------------
+ * Databases (db.c)
+ * ------------------------------------------------------------------ */
+
+typedef struct srv_db {
+    hp_dict_t *dict;    /* key -> hp_obj_t* (one strong reference each) */
+    hp_dict_t *expires; /* key -> v.i absolute unix time in ms */
+    int id;
+    int64_t avg_ttl;    /* ms, for INFO keyspace */
+    uint64_t expires_cursor; /* active expiry's scan position */
+} srv_db_t;
+
+/* ---------------------------------------------------------------------
+ * Clients (client.c, net.c)
+ * ------------------------------------------------------------------ */
+
+#define SRV_CLIENT_CLOSE_AFTER_REPLY (1u << 0) /* QUIT, protocol error */
+#define SRV_CLIENT_CLOSE_ASAP (1u << 1)   /* CLIENT KILL, output limit */
+#define SRV_CLIENT_AUTHENTICATED (1u << 2)
+#define SRV_CLIENT_MONITOR (1u << 3)
+#define SRV_CLIENT_PUBSUB (1u << 4)
+#define SRV_CLIENT_MULTI (1u << 5)
+#define SRV_CLIENT_BLOCKED (1u << 6)
+#define SRV_CLIENT_UNIX_SOCKET (1u << 7)
+#define SRV_CLIENT_NO_EVICT (1u << 8)
+#define SRV_CLIENT_PAUSED (1u << 9)   /* waiting for CLIENT UNPAUSE */
+#define SRV_CLIENT_WRITING (1u << 10) /* a uv_write is in flight */
+#define SRV_CLIENT_CLOSING (1u << 11) /* uv_close called; no more I/O */
+
+enum srv_reply_mode {
+    SRV_REPLY_ON = 0,
+    SRV_REPLY_OFF = 1,
+    SRV_REPLY_SKIP_NEXT = 2, /* CLIENT REPLY SKIP: skip the next command */
+    SRV_REPLY_SKIP = 3,      /* skipping the current command */
+};
+
+struct srv_client {
+    uint64_t id;              /* CLIENT ID, from 1, never reused */
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } conn;                   /* conn.handle.data == this client */
+    resp_parser_t parser;     /* owns the query buffer */
+    resp_buf_t out;           /* pending reply bytes (out.proto = resp) */
+    size_t out_sent;          /* bytes of out already handed to a write */
+    uv_write_t write_req;     /* the in-flight write, if WRITING */
+    srv_db_t *db;             /* selected database (borrowed) */
+    int resp;                 /* 2 or 3 (HELLO) */
+    uint32_t flags;           /* SRV_CLIENT_* */
+    enum srv_reply_mode reply_mode;
+    /* The command being executed: argv slices valid during its handler. */
+    int argc;
+    resp_slice_t *argv;
+    srv_command_t *cmd;       /* being executed (borrowed) */
+    srv_command_t *lastcmd;   /* last executed (borrowed) */
+    char *name;               /* CLIENT SETNAME, NULL if none (owned) */
+    char *lib_name;           /* CLIENT SETINFO lib-name (owned) */
+    char *lib_ver;            /* CLIENT SETINFO lib-ver (owned) */
+    char addr[64];            /* "ip:port" of the peer, or "path:0"? */
+    char laddr[64];           /* "ip:port" of our side */
+    int fd;                   /* socket fd for CLIENT LIST, -1 if none */
+    int64_t ctime_ms;         /* connection time, unix ms */
+    int64_t last_interaction_ms; /* for `timeout` and CLIENT LIST idle */
+    uint64_t commands_processed;
+    struct srv_client *prev, *next; /* srv.clients list */
+    struct srv_client *pending_next; /* srv.pending_write list, or NULL */
+    int pending_write;        /* 1 while on the pending_write list */
+};
+
+/* ---------------------------------------------------------------------
+ * Config (config.c): the values every module reads. Units in comments.
+ * ------------------------------------------------------------------ */
+
+typedef struct srv_config {
+    char *bind;               /* space separated addresses, "* -::*" */
+    int port;                 /* TCP port, 0 = no TCP */
+    int tcp_backlog;
+    char *unixsocket;         /* path or NULL */
+    int unixsocketperm;       /* octal mode */
+    int timeout;              /* seconds idle before closing; 0 = never */
+    int tcp_keepalive;        /* seconds */
+    int protected_mode;       /* 0/1 */
+    char *requirepass;        /* NULL or "" = none */
+    int maxclients;
+    int databases;
+    int hz;                   /* cron frequency, 1..500 */
+    int dynamic_hz;
+    int loglevel;             /* SRV_LOG_* */
+    char *logfile;            /* "" = stdout */
+    int daemonize;            /* only "no" accepted */
+    char *pidfile;            /* "" = none */
+    int64_t proto_max_bulk_len;        /* bytes */
+    int64_t client_query_buffer_limit; /* bytes */
+    int64_t maxmemory;                 /* bytes, 0 = no limit */
+    int maxmemory_policy;              /* SRV_MAXMEMORY_* */
+    int maxmemory_samples;
+    int64_t slowlog_log_slower_than;   /* us, -1 disables, 0 logs all */
+    int64_t slowlog_max_len;
+    int64_t latency_monitor_threshold; /* ms, 0 = off */
+    int io_threads;                    /* 0 = none (issue 5) */
+    int active_expire_enabled;         /* DEBUG SET-ACTIVE-EXPIRE */
+    int active_expire_effort;          /* 1..10 */
+    int lazyfree_lazy_user_del;        /* DEL behaves like UNLINK */
+    int lazyfree_lazy_user_flush;
+    int enable_debug_command;          /* 0 no, 1 yes, 2 local */
+    char *dir;                         /* working directory */
+    char *configfile;                  /* absolute path or NULL (owned) */
+} srv_config_t;
+
+enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };
+
+/* ---------------------------------------------------------------------
+ * Global state (server.c)
+ * ------------------------------------------------------------------ */
+
+typedef struct srv_stats {
+    uint64_t total_connections_received;
+    uint64_t total_commands_processed;
+    uint64_t rejected_connections;
+    uint64_t expired_keys;
+    uint64_t expired_stale_perc;
+    uint64_t evicted_keys;
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+    uint64_t net_input_bytes;
+    uint64_t net_output_bytes;
+    uint64_t total_error_replies;
+    uint64_t unexpected_error_replies;
+    uint64_t dirty;           /* writes since start (INFO persistence) */
+    uint64_t client_qbuf_limit_disconnections;
+    uint64_t client_outbuf_limit_disconnections;
+} srv_stats_t;
+
+typedef struct srv_server {
+    uv_loop_t *loop;
+    srv_config_t cfg;
+    srv_db_t *dbs;            /* cfg.databases of them */
+    srv_stats_t stats;
+    srv_client_t *clients;    /* all connected clients (list head) */
+    uint64_t nclients;
+    uint64_t next_client_id;
+    srv_client_t *pending_write; /* clients with replies to flush */
+    srv_client_t *current_client; /* executing a command, or NULL */
+    int64_t start_time_ms;    /* unix ms at start */
+    int64_t mstime_cache;     /* unix ms, refreshed each loop iteration
+                                 and before each command (srv_mstime) */
+    int shutdown_asap;        /* SIGTERM/SIGINT seen */
+    int exit_code;
+    char runid[41];
+    int64_t clients_paused_until_ms; /* CLIENT PAUSE end, 0 = none */
+    int clients_pause_write_only;    /* CLIENT PAUSE WRITE */
+    uint64_t cron_loops;
+    /* MONITOR clients */
+    srv_client_t **monitors;
+    size_t nmonitors;
+} srv_server_t;
+
+extern srv_server_t srv;
+
+/* Unix time in ms / us, fresh from the clock. */
+int64_t srv_mstime_now(void);
+int64_t srv_ustime_now(void);
+/* The cached time used for expiry decisions during one command
+ * (Redis's "command time snapshot"), unix ms. */
+int64_t srv_mstime(void);
+
+/* ---------------------------------------------------------------------
+ * Logging (log.c)
+ * ------------------------------------------------------------------ */
+
+/* Log as Redis does: "pid:M dd Mon yyyy hh:mm:ss.mmm * message" to stdout
+ * (or cfg.logfile), when level >= cfg.loglevel. Any thread. */
+void srv_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------------
+ * Replies (reply.c): append to c->out in the client's protocol, honour
+ * CLIENT REPLY OFF/SKIP, and schedule the write. Executor thread.
+ * ------------------------------------------------------------------ */
+
+void srv_reply_ok(srv_client_t *c);
+void srv_reply_simple(srv_client_t *c, const char *s);     /* +s */
+/* An error: msg without the leading '-', e.g. "ERR syntax error" or
+ * "WRONGTYPE Operation against ...". A msg not starting with an upper-case
+ * code word gets "ERR " prepended. Counts errorstats and the current
+ * command's failed_calls. */
+void srv_reply_error(srv_client_t *c, const char *msg);
+void srv_reply_errorf(srv_client_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void srv_reply_int(srv_client_t *c, int64_t v);
+void srv_reply_bulk(srv_client_t *c, const char *s, size_t len);
+void srv_reply_bulk_cstr(srv_client_t *c, const char *s); /* NULL: null */
+void srv_reply_bulk_int(srv_client_t *c, int64_t v);
+void srv_reply_null(srv_client_t *c);       /* $-1 / _ */
+void srv_reply_null_array(srv_client_t *c); /* *-1 / _ */
+void srv_reply_array_len(srv_client_t *c, int64_t n);
+void srv_reply_map_len(srv_client_t *c, int64_t n);
+void srv_reply_set_len(srv_client_t *c, int64_t n);
+void srv_reply_double(srv_client_t *c, double d);
+void srv_reply_bool(srv_client_t *c, int v);
+void srv_reply_verbatim(srv_client_t *c, const char *s, size_t len,
+                        const char *fmt);
+/* Deferred aggregate length (KEYS, SCAN): see resp_write_deferred. */
+size_t srv_reply_deferred(srv_client_t *c);
+void srv_reply_set_deferred(srv_client_t *c, size_t handle, char kind,
+                            int64_t n);
+/* The value of a string object as a bulk string (any encoding). */
+void srv_reply_obj(srv_client_t *c, const hp_obj_t *o);
+
+/* Canned errors, Redis's exact text. */
+void srv_reply_wrongtype(srv_client_t *c); /* WRONGTYPE Operation against a
+                                              key holding the wrong kind of
+                                              value */
+void srv_reply_syntax_error(srv_client_t *c);    /* ERR syntax error */
+void srv_reply_not_integer(srv_client_t *c); /* ERR value is not an integer
+                                                or out of range */
+void srv_reply_not_float(srv_client_t *c);   /* ERR value is not a valid
+                                                float */
+void srv_reply_no_such_key(srv_client_t *c); /* ERR no such key */
+void srv_reply_oom(srv_client_t *c);   /* OOM command not allowed when
+                                          used memory > 'maxmemory'. */
+/* ERR wrong number of arguments for '<cmd>' command (cmd from c->cmd, with
+ * "container|sub" for subcommands). */
+void srv_reply_arity_error(srv_client_t *c);
+/* ERR unknown subcommand '<sub>'. Try <CMD> HELP. */
+void srv_reply_unknown_subcommand(srv_client_t *c);
+/* Reply an array of simple strings (HELP output): lines ends with NULL. */
+void srv_reply_help(srv_client_t *c, const char *const *lines);
+
+/* ---------------------------------------------------------------------
+ * Argument helpers (util.c)
+ * ------------------------------------------------------------------ */
+
+/* Case-insensitive compare of an argument with a C string. */
+int srv_arg_is(const resp_slice_t *a, const char *s);
+/* Parse argument as int64. On failure reply msg (NULL: the canned "not an
+ * integer" error) and return -1; else 0. */
+int srv_arg_ll_or_reply(srv_client_t *c, const resp_slice_t *a, int64_t *out,
+                        const char *msg);
+/* As above with range [min, max]. */
+int srv_arg_range_or_reply(srv_client_t *c, const resp_slice_t *a,
+                           int64_t min, int64_t max, int64_t *out,
+                           const char *msg);
+/* Parse a double as Redis's getDoubleFromObject/getLongDoubleFromObject:
+ * strtod/strtold, whole string, no spaces, no nan. */
+int srv_arg_double_or_reply(srv_client_t *c, const resp_slice_t *a,
+                            double *out, const char *msg);
+int srv_arg_long_double_or_reply(srv_client_t *c, const resp_slice_t *a,
+                                 long double *out, const char *msg);
+int srv_parse_ll(const char *s, size_t len, int64_t *out);  /* 0 / -1 */
+int srv_parse_double(const char *s, size_t len, double *out); /* 0 / -1 */
+/* Redis's stringmatchlen: glob match with * ? [...] [^...] \x, nocase. */
+int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
+                   int nocase);
+/* Format a long double as Redis's INCRBYFLOAT does (%.17Lf, trailing zeros
+ * removed). Returns length; buf needs 5*1024 bytes (MAX_LONG_DOUBLE_CHARS).*/
+size_t srv_ld2str(char *buf, size_t size, long double v);
+/* "1.5mb" style memory strings to bytes (config and CLI): 0 / -1. */
+int srv_parse_memory(const char *s, int64_t *out);
+
+/* ---------------------------------------------------------------------
+ * Keyspace (db.c): lookups expire lazily; values are borrowed references
+ * valid until the key is changed or deleted.
+ * ------------------------------------------------------------------ */
+
+int srv_db_init_all(void);            /* 0 / -ENOMEM */
+void srv_db_fini_all(void);
+/* Select database id for c: 0, or -EINVAL (out of range). */
+int srv_db_select(srv_client_t *c, int64_t id);
+
+/* Borrowed reference to the value of key, or NULL (missing or expired:
+ * expired keys are deleted here). _read counts keyspace hits/misses. */
+hp_obj_t *srv_db_lookup_read(srv_db_t *db, const char *key, size_t len);
+hp_obj_t *srv_db_lookup_write(srv_db_t *db, const char *key, size_t len);
+/* Same, without touching stats or LRU (TYPE, EXISTS use _read in Redis;
+ * OBJECT uses this). */
+hp_obj_t *srv_db_lookup_nostats(srv_db_t *db, const char *key, size_t len);
+
+/* Bind key to val (stores its own reference: the caller keeps theirs).
+ * flags: SRV_SET_KEEPTTL keeps an existing TTL, else it is removed.
+ * Signals the key as modified. 0 or -ENOMEM (nothing changed). */
+#define SRV_SET_KEEPTTL (1 << 0)
+int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
+               int flags);
+/* Add key only if absent (after lazy expiry). 1 added, 0 existed,
+ * -ENOMEM. */
+int srv_db_add(srv_db_t *db, const char *key, size_t len, hp_obj_t *val);
+/* Delete key (and its TTL). 1 if it existed, else 0. Signals modified. */
+int srv_db_delete(srv_db_t *db, const char *key, size_t len);
+/* Absolute expire time in unix ms, or -1 when none (key must exist). */
+int64_t srv_db_get_expire(srv_db_t *db, const char *key, size_t len);
+/* Set the absolute expire (unix ms) of an existing key: 0 / -ENOMEM. */
+int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
+                      int64_t when_ms);
+/* Remove the TTL: 1 if there was one, else 0. */
+int srv_db_persist(srv_db_t *db, const char *key, size_t len);
+/* True when the key's TTL has passed (does not delete). */
+int srv_db_key_is_expired(srv_db_t *db, const char *key, size_t len);
+/* Called after every write to key (WATCH, client-side caching hooks and
+ * keyspace notifications attach here later); counts stats.dirty. */
+void srv_db_signal_modified(srv_db_t *db, const char *key, size_t len);
+/* Empty one db (-1 = all). Returns the number of keys removed. */
+int64_t srv_db_flush(int dbnum, int async);
+/* SWAPDB a b: 0 or -EINVAL. */
+int srv_db_swap(int a, int b);
+/* Number of keys in db. */
+size_t srv_db_size(const srv_db_t *db);
+/* One slice of active expiry (Redis's activeExpireCycle, "fast" or
+ * "slow" as in Redis), called from the cron and before sleeping. */
+void srv_db_active_expire(int slow);
+/* Cron: incremental rehashing, shrinking of sparse tables. */
+void srv_db_cron(void);
+
+/* ---------------------------------------------------------------------
+ * Client and connection functions (client.c, net.c, server.c)
+ * ------------------------------------------------------------------ */
+
+int srv_net_listen(void);        /* bind listeners per cfg: 0 / -errno */
+void srv_net_close_listeners(void);
+/* Mark a client to be closed once its pending output is written
+ * (CLOSE_AFTER_REPLY) or right away (CLOSE_ASAP). */
+void srv_client_close_async(srv_client_t *c);
+void srv_client_free(srv_client_t *c);   /* close now */
+/* Ask for c's output to be flushed before the loop sleeps. */
+void srv_client_schedule_write(srv_client_t *c);
+/* Run one parsed command for c (dispatch: lookup, arity, auth, pause,
+ * stats, slowlog, monitor, then the handler). */
+void srv_client_execute(srv_client_t *c, const resp_cmd_t *cmd);
+/* CLIENT LIST / CLIENT INFO line for c, into buf (owned by caller),
+ * without the trailing newline. Returns the length. */
+size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size);
+/* Feed a command to MONITOR clients (monitor format of Redis). */
+void srv_monitor_feed(srv_client_t *c);
+/* Request a graceful shutdown with exit code (SHUTDOWN, signals). */
+void srv_shutdown(int exit_code);
+/* Apply changed config values that need action (hz, maxclients, ...). */
+void srv_server_apply_config(void);
+
+/* ---------------------------------------------------------------------
+ * Config (config.c)
+ * ------------------------------------------------------------------ */
+
+/* Load defaults, then the config file (NULL: none), then argv overrides
+ * ("--port 7000" pairs and "-" for stdin as redis-server). On error prints
+ * "*** FATAL CONFIG FILE ERROR ***" with file, line and reason like Redis,
+ * and returns -EINVAL. */
+int srv_config_load(int argc, char **argv);
+void srv_config_free(void);
+
+/* ---------------------------------------------------------------------
+ * Slowlog and latency (slowlog.c)
+ * ------------------------------------------------------------------ */
+
+/* Record a command that ran for duration_us, if past the threshold. */
+void srv_slowlog_push(srv_client_t *c, int argc, const resp_slice_t *argv,
+                      int64_t duration_us);
+void srv_slowlog_reset(void);
+void srv_slowlog_free(void);
+/* Record a latency event (LATENCY) of ms milliseconds. */
+void srv_latency_add(const char *event, int64_t ms);
+
+/* ---------------------------------------------------------------------
+ * INFO (info.c)
+ * ------------------------------------------------------------------ */
+
+/* Append the INFO text of the named section ("default", "all",
+ * "everything", or a section name) to buf. Returns 0 / -ENOMEM. */
+int srv_info_generate(resp_buf_t *buf, int argc, const resp_slice_t *argv);
+/* Count an error reply by its code (errorstats). */
+void srv_errorstats_count(const char *msg);
+void srv_errorstats_reset(void);
+
+#endif /* GENCACHE_SERVER_SERVER_H */
