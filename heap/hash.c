@@ -20,13 +20,20 @@ static uint8_t hash_key[16];
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 /* Read 8 bytes as a little-endian word, whatever the host order. */
-static uint64_t load_le64(const uint8_t *p)
+static inline uint64_t load_le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+#else
     uint64_t v = 0;
 
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 /* One SipRound over the state v[0..3]. */
@@ -57,15 +64,18 @@ static inline void sip_absorb(uint64_t v[4], uint64_t m, int crounds)
     v[0] ^= m;
 }
 
-/* SipHash-c-d of in[0..len) under key k (see the file comment). */
-uint64_t hp__siphash(const void *in, size_t len, const uint8_t k[16],
-                     int crounds, int drounds)
+/* SipHash-c-d of in[0..len) under key k (see the file comment). Inline
+ * so that hp_hash gets a copy with constant rounds, unrolled. */
+static inline uint64_t siphash(const void *in, size_t len, const uint8_t k[16],
+                               int crounds, int drounds)
 {
     const uint8_t *p = in;
     uint64_t k0 = load_le64(k), k1 = load_le64(k + 8);
     uint64_t v[4] = {
-        k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
-        k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL,
+        k0 ^ 0x736f6d6570736575ULL,
+        k1 ^ 0x646f72616e646f6dULL,
+        k0 ^ 0x6c7967656e657261ULL,
+        k1 ^ 0x7465646279746573ULL,
     };
     size_t full = len & ~(size_t)7;
     uint64_t last = (uint64_t)len << 56;
@@ -81,6 +91,13 @@ uint64_t hp__siphash(const void *in, size_t len, const uint8_t k[16],
     return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+/* SipHash-c-d of in[0..len) under key k, any round counts (tests). */
+uint64_t hp__siphash(const void *in, size_t len, const uint8_t k[16],
+                     int crounds, int drounds)
+{
+    return siphash(in, len, k, crounds, drounds);
+}
+
 /* Set the hash key. Call before any dict holds entries (their buckets
  * depend on it). Executor thread. */
 void hp_hash_seed(const uint8_t seed[16])
@@ -91,5 +108,5 @@ void hp_hash_seed(const uint8_t seed[16])
 /* The keyed hash of key[0..len) used by every dict. */
 uint64_t hp_hash(const char *key, size_t len)
 {
-    return hp__siphash(key, len, hash_key, 1, 2);
+    return siphash(key, len, hash_key, 1, 2);
 }

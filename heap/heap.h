@@ -215,7 +215,10 @@ uint64_t hp_dict_scan(hp_dict_t *d, uint64_t cursor, hp_dict_scan_fn fn,
                       void *ud);
 
 /* Iteration. A safe iterator allows hp_dict_delete of the entry just
- * returned (and pauses rehashing); an unsafe one forbids any change. */
+ * returned (and pauses rehashing); an unsafe one forbids any change, and
+ * while the dict is rehashing even hp_dict_find on it is a change (it
+ * moves a bucket): use a safe iterator to look up the dict being walked.
+ * hp_dict_iter_fini asserts an unsafe iterator saw no change. */
 typedef struct hp_dict_iter {
     hp_dict_t *d;
     int table;

@@ -9,6 +9,7 @@
 
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "heap_int.h"
@@ -21,14 +22,13 @@ static _Atomic size_t mem_peak;
 /* Add n bytes to the counter and raise the peak if passed. */
 static void count_alloc(size_t n)
 {
-    size_t now = atomic_fetch_add_explicit(&mem_used, n,
-                                           memory_order_relaxed) + n;
+    size_t now =
+        atomic_fetch_add_explicit(&mem_used, n, memory_order_relaxed) + n;
     size_t peak = atomic_load_explicit(&mem_peak, memory_order_relaxed);
 
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&mem_peak, &peak, now,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+    while (now > peak && !atomic_compare_exchange_weak_explicit(
+                             &mem_peak, &peak, now, memory_order_relaxed,
+                             memory_order_relaxed)) {
     }
 }
 
@@ -49,8 +49,7 @@ void *hp_malloc(size_t n)
 {
     void *p = hp__alloc(n);
 
-    if (p)
-        count_alloc(hp_malloc_size(p));
+    if (p) count_alloc(hp_malloc_size(p));
     return p;
 }
 
@@ -58,10 +57,11 @@ void *hp_malloc(size_t n)
  * overflow. Any thread. */
 void *hp_calloc(size_t count, size_t n)
 {
-    void *p = hp__calloc(count, n);
+    void *p;
 
-    if (p)
-        count_alloc(hp_malloc_size(p));
+    if (n && count > SIZE_MAX / n) return NULL;
+    p = hp__calloc(count, n);
+    if (p) count_alloc(hp_malloc_size(p));
     return p;
 }
 
@@ -73,8 +73,7 @@ void *hp_realloc(void *p, size_t n)
     size_t old;
     void *q;
 
-    if (!p)
-        return hp_malloc(n);
+    if (!p) return hp_malloc(n);
     if (n == 0) {
         /* glibc's realloc(p, 0) frees p and returns NULL: do the same,
          * keeping the count right. */
@@ -83,8 +82,7 @@ void *hp_realloc(void *p, size_t n)
     }
     old = hp_malloc_size(p);
     q = hp__realloc(p, n);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     count_free(old);
     count_alloc(hp_malloc_size(q));
     return q;
@@ -93,8 +91,7 @@ void *hp_realloc(void *p, size_t n)
 /* Release a block from hp_malloc; NULL does nothing. Any thread. */
 void hp_free(void *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     count_free(hp_malloc_size(p));
     free(p);
 }

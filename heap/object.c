@@ -39,8 +39,7 @@ hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding)
 
     assert(bytes >= sizeof(hp_obj_t));
     o = hp_malloc(bytes);
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     o->refcount = 1;
     o->type = HP_TYPE_STRING;
     o->encoding = encoding;
@@ -58,8 +57,7 @@ int hp_obj_is_shared(const hp_obj_t *o)
 /* Take a strong reference. Executor thread. */
 void hp_incref(hp_obj_t *o)
 {
-    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL)
-        return;
+    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0 && o->refcount < HP_REFCOUNT_IMMORTAL - 1);
     o->refcount++;
 }
@@ -85,11 +83,9 @@ static void obj_free(hp_obj_t *o)
  * thread. */
 void hp_decref(hp_obj_t *o)
 {
-    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL)
-        return;
+    if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0);
-    if (--o->refcount == 0)
-        obj_free(o);
+    if (--o->refcount == 0) obj_free(o);
 }
 
 /* TYPE name of o (static string). */
@@ -127,10 +123,8 @@ size_t hp_obj_mem(const hp_obj_t *o)
 {
     size_t n;
 
-    if (hp_obj_is_shared(o))
-        return sizeof(*o);
+    if (hp_obj_is_shared(o)) return sizeof(*o);
     n = hp_malloc_size(o);
-    if (o->encoding == HP_ENC_RAW)
-        n += hp_malloc_size(o->v.ptr);
+    if (o->encoding == HP_ENC_RAW) n += hp_malloc_size(o->v.ptr);
     return n;
 }

@@ -32,8 +32,7 @@ int hp__parse_int(const char *s, size_t len, int64_t *out)
     int neg = 0;
     uint64_t v = 0, limit;
 
-    if (len == 0 || len > 20)
-        return -EINVAL;
+    if (len == 0 || len > 20) return -EINVAL;
     if (len == 1 && s[0] == '0') {
         *out = 0;
         return 0;
@@ -42,14 +41,12 @@ int hp__parse_int(const char *s, size_t len, int64_t *out)
         neg = 1;
         i = 1;
     }
-    if (i >= len || s[i] < '1' || s[i] > '9')
-        return -EINVAL;
+    if (i >= len || s[i] < '1' || s[i] > '9') return -EINVAL;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < len; i++) {
         unsigned d = (unsigned char)s[i] - '0';
 
-        if (d > 9 || v > (limit - d) / 10)
-            return -EINVAL;
+        if (d > 9 || v > (limit - d) / 10) return -EINVAL;
         v = v * 10 + d;
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -68,8 +65,7 @@ size_t hp__format_int(int64_t v, char *buf)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0)
-        buf[len++] = '-';
+    if (v < 0) buf[len++] = '-';
     while (n)
         buf[len++] = tmp[--n];
     buf[len] = '\0';
@@ -90,8 +86,7 @@ size_t hp__rawbuf_cap(const hp_rawbuf_t *rb)
  * double below 1 MB, then 1 MB more). */
 static size_t greedy_cap(size_t need)
 {
-    if (need < RAW_GREEDY_LIMIT)
-        return need * 2;
+    if (need < RAW_GREEDY_LIMIT) return need * 2;
     if (need > SIZE_MAX - RAW_GREEDY_LIMIT - sizeof(hp_rawbuf_t) - 1)
         return need;
     return need + RAW_GREEDY_LIMIT;
@@ -104,11 +99,9 @@ static hp_rawbuf_t *rawbuf_new(const char *s, size_t len, size_t cap)
     hp_rawbuf_t *rb;
 
     assert(cap >= len);
-    if (cap > SIZE_MAX - sizeof(*rb) - 1)
-        return NULL;
+    if (cap > SIZE_MAX - sizeof(*rb) - 1) return NULL;
     rb = hp_malloc(sizeof(*rb) + cap + 1);
-    if (!rb)
-        return NULL;
+    if (!rb) return NULL;
     rb->len = len;
     if (s && len)
         memcpy(rb->buf, s, len);
@@ -127,11 +120,9 @@ static hp_obj_t *embstr_new(const char *s, size_t len)
 {
     hp_obj_t *o = hp__obj_alloc(sizeof(*o) + len + 1, HP_ENC_EMBSTR);
 
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     o->v.len = len;
-    if (len)
-        memcpy(hp__emb_bytes(o), s, len);
+    if (len) memcpy(hp__emb_bytes(o), s, len);
     hp__emb_bytes(o)[len] = '\0';
     return o;
 }
@@ -142,8 +133,7 @@ static hp_obj_t *raw_new(const char *s, size_t len)
     hp_rawbuf_t *rb = rawbuf_new(s, len, len);
     hp_obj_t *o;
 
-    if (!rb)
-        return NULL;
+    if (!rb) return NULL;
     o = hp__obj_alloc(sizeof(*o), HP_ENC_RAW);
     if (!o) {
         hp_free(rb);
@@ -157,8 +147,7 @@ static hp_obj_t *raw_new(const char *s, size_t len)
  * OOM. */
 hp_obj_t *hp_str_new(const char *s, size_t len)
 {
-    if (len <= HP_EMBSTR_MAX)
-        return embstr_new(s, len);
+    if (len <= HP_EMBSTR_MAX) return embstr_new(s, len);
     return raw_new(s, len);
 }
 
@@ -168,11 +157,9 @@ hp_obj_t *hp_str_new_int(int64_t v)
 {
     hp_obj_t *o;
 
-    if (v >= 0 && v < HP_SHARED_INTEGERS)
-        return hp__shared_int(v);
+    if (v >= 0 && v < HP_SHARED_INTEGERS) return hp__shared_int(v);
     o = hp__obj_alloc(sizeof(*o), HP_ENC_INT);
-    if (o)
-        o->v.i = v;
+    if (o) o->v.i = v;
     return o;
 }
 
@@ -182,8 +169,7 @@ hp_obj_t *hp_str_new_encoded(const char *s, size_t len)
 {
     int64_t v;
 
-    if (len <= 20 && hp__parse_int(s, len, &v) == 0)
-        return hp_str_new_int(v);
+    if (len <= 20 && hp__parse_int(s, len, &v) == 0) return hp_str_new_int(v);
     return hp_str_new(s, len);
 }
 
@@ -248,8 +234,7 @@ int hp_str_get_int(const hp_obj_t *o, int64_t *out)
     const char *s;
     size_t len;
 
-    if (o->type != HP_TYPE_STRING)
-        return -EINVAL;
+    if (o->type != HP_TYPE_STRING) return -EINVAL;
     if (o->encoding == HP_ENC_INT) {
         *out = o->v.i;
         return 0;
@@ -280,21 +265,17 @@ static int make_raw_room(hp_obj_t *o, size_t need)
 
     if (o->encoding == HP_ENC_RAW) {
         rb = o->v.ptr;
-        if (hp__rawbuf_cap(rb) >= need)
-            return 0;
+        if (hp__rawbuf_cap(rb) >= need) return 0;
         cap = greedy_cap(need);
-        if (cap > SIZE_MAX - sizeof(*rb) - 1)
-            return -ENOMEM;
+        if (cap > SIZE_MAX - sizeof(*rb) - 1) return -ENOMEM;
         rb = hp_realloc(rb, sizeof(*rb) + cap + 1);
-        if (!rb)
-            return -ENOMEM;
+        if (!rb) return -ENOMEM;
         o->v.ptr = rb;
         return 0;
     }
     cur = hp_str_bytes(o, buf, &len);
     rb = rawbuf_new(cur, len, need > len ? greedy_cap(need) : len);
-    if (!rb)
-        return -ENOMEM;
+    if (!rb) return -ENOMEM;
     o->encoding = HP_ENC_RAW;
     o->v.ptr = rb;
     return 0;
@@ -309,17 +290,13 @@ int hp_str_append(hp_obj_t *o, const char *s, size_t len)
     size_t cur;
     int rc;
 
-    if (!mutable_str(o))
-        return -EINVAL;
+    if (!mutable_str(o)) return -EINVAL;
     cur = hp_str_len(o);
-    if (len > SIZE_MAX / 2 - cur)
-        return -EINVAL;
+    if (len > SIZE_MAX / 2 - cur) return -EINVAL;
     rc = make_raw_room(o, cur + len);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rb = o->v.ptr;
-    if (len)
-        memcpy(rb->buf + cur, s, len);
+    if (len) memcpy(rb->buf + cur, s, len);
     rb->len = cur + len;
     rb->buf[cur + len] = '\0';
     return 0;
@@ -335,20 +312,15 @@ int hp_str_setrange(hp_obj_t *o, size_t offset, const char *s, size_t len)
     size_t cur, end;
     int rc;
 
-    if (!mutable_str(o))
-        return -EINVAL;
-    if (len == 0)
-        return 0;
-    if (offset > SIZE_MAX / 2 || len > SIZE_MAX / 2 - offset)
-        return -EINVAL;
+    if (!mutable_str(o)) return -EINVAL;
+    if (len == 0) return 0;
+    if (offset > SIZE_MAX / 2 || len > SIZE_MAX / 2 - offset) return -EINVAL;
     cur = hp_str_len(o);
     end = offset + len > cur ? offset + len : cur;
     rc = make_raw_room(o, end);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rb = o->v.ptr;
-    if (offset > cur)
-        memset(rb->buf + cur, 0, offset - cur);
+    if (offset > cur) memset(rb->buf + cur, 0, offset - cur);
     memcpy(rb->buf + offset, s, len);
     rb->len = end;
     rb->buf[end] = '\0';
@@ -359,10 +331,8 @@ int hp_str_setrange(hp_obj_t *o, size_t offset, const char *s, size_t len)
  * 0 or -EINVAL; never fails for memory. */
 int hp_str_set_int(hp_obj_t *o, int64_t v)
 {
-    if (!mutable_str(o))
-        return -EINVAL;
-    if (o->encoding == HP_ENC_RAW)
-        hp_free(o->v.ptr);
+    if (!mutable_str(o)) return -EINVAL;
+    if (o->encoding == HP_ENC_RAW) hp_free(o->v.ptr);
     o->encoding = HP_ENC_INT;
     o->v.i = v;
     return 0;
@@ -370,22 +340,18 @@ int hp_str_set_int(hp_obj_t *o, int64_t v)
 
 /* Replace o's value with s[0..len) in place (REF.SET). Embedded when it
  * fits both HP_EMBSTR_MAX and o's own block, else raw (reusing a raw
- * buffer that is large enough but not more than twice so). s must not point into o's own bytes.
- * 0, -ENOMEM (o unchanged) or -EINVAL. */
+ * buffer that is large enough but not more than twice so). s must not point
+ * into o's own bytes. 0, -ENOMEM (o unchanged) or -EINVAL. */
 int hp_str_set(hp_obj_t *o, const char *s, size_t len)
 {
     hp_rawbuf_t *rb;
 
-    if (!mutable_str(o))
-        return -EINVAL;
-    if (len <= HP_EMBSTR_MAX &&
-        hp_malloc_size(o) >= sizeof(*o) + len + 1) {
-        if (o->encoding == HP_ENC_RAW)
-            hp_free(o->v.ptr);
+    if (!mutable_str(o)) return -EINVAL;
+    if (len <= HP_EMBSTR_MAX && hp_malloc_size(o) >= sizeof(*o) + len + 1) {
+        if (o->encoding == HP_ENC_RAW) hp_free(o->v.ptr);
         o->encoding = HP_ENC_EMBSTR;
         o->v.len = len;
-        if (len)
-            memcpy(hp__emb_bytes(o), s, len);
+        if (len) memcpy(hp__emb_bytes(o), s, len);
         hp__emb_bytes(o)[len] = '\0';
         return 0;
     }
@@ -394,15 +360,12 @@ int hp_str_set(hp_obj_t *o, const char *s, size_t len)
         rb = o->v.ptr;
     } else {
         rb = rawbuf_new(s, len, len);
-        if (!rb)
-            return -ENOMEM;
-        if (o->encoding == HP_ENC_RAW)
-            hp_free(o->v.ptr);
+        if (!rb) return -ENOMEM;
+        if (o->encoding == HP_ENC_RAW) hp_free(o->v.ptr);
         o->encoding = HP_ENC_RAW;
         o->v.ptr = rb;
     }
-    if (len)
-        memcpy(rb->buf, s, len);
+    if (len) memcpy(rb->buf, s, len);
     rb->len = len;
     rb->buf[len] = '\0';
     return 0;

@@ -1,0 +1,190 @@
+/*
+ * test_alloc.c - heap/alloc.c (the allocation seam) and heap/mem.c (the
+ * accounting over it): counts of usable bytes, peak, failures returned
+ * with the count unchanged, and counting from several threads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <malloc.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "heap.h"
+#include "oom.h"
+
+static void test_alloc_malloc_counts_usable_size(void **state)
+{
+    size_t base = hp_mem_used();
+    char *p = hp_malloc(100);
+
+    assert_non_null(p);
+    memset(p, 'x', 100);
+    assert_true(hp_malloc_size(p) >= 100);
+    assert_int_equal(hp_malloc_size(p), malloc_usable_size(p));
+    assert_int_equal(hp_mem_used(), base + hp_malloc_size(p));
+    hp_free(p);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_free_null_is_noop(void **state)
+{
+    size_t base = hp_mem_used();
+
+    hp_free(NULL);
+    assert_int_equal(hp_mem_used(), base);
+    assert_int_equal(hp_malloc_size(NULL), 0);
+}
+
+static void test_alloc_calloc_zeroes_and_counts(void **state)
+{
+    size_t base = hp_mem_used();
+    unsigned char *p = hp_calloc(10, 33);
+
+    assert_non_null(p);
+    for (int i = 0; i < 330; i++)
+        assert_int_equal(p[i], 0);
+    assert_int_equal(hp_mem_used(), base + hp_malloc_size(p));
+    hp_free(p);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_calloc_overflow_fails(void **state)
+{
+    size_t base = hp_mem_used();
+
+    assert_null(hp_calloc(SIZE_MAX / 2, 4));
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_realloc_tracks_growth(void **state)
+{
+    size_t base = hp_mem_used();
+    char *p = hp_realloc(NULL, 10);
+
+    assert_non_null(p);
+    memcpy(p, "abcdefghi", 10);
+    assert_int_equal(hp_mem_used(), base + hp_malloc_size(p));
+    p = hp_realloc(p, 5000);
+    assert_non_null(p);
+    assert_string_equal(p, "abcdefghi");
+    assert_int_equal(hp_mem_used(), base + hp_malloc_size(p));
+    p = hp_realloc(p, 20);
+    assert_non_null(p);
+    assert_int_equal(hp_mem_used(), base + hp_malloc_size(p));
+    assert_null(hp_realloc(p, 0)); /* frees, as glibc */
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_malloc_failure_returns_null(void **state)
+{
+    size_t base = hp_mem_used();
+
+    oom_fail_at(1, 0);
+    assert_null(hp_malloc(64));
+    assert_int_equal(oom_count(), 1);
+    oom_fail_at(1, 0);
+    assert_null(hp_calloc(4, 16));
+    oom_off();
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_realloc_failure_keeps_block(void **state)
+{
+    size_t base = hp_mem_used();
+    char *p = hp_malloc(16), *q;
+    size_t counted;
+
+    assert_non_null(p);
+    memcpy(p, "keep", 5);
+    counted = hp_mem_used();
+    oom_fail_at(1, 0);
+    q = hp_realloc(p, 100000);
+    oom_off();
+    assert_null(q);
+    assert_string_equal(p, "keep");
+    assert_int_equal(hp_mem_used(), counted);
+    hp_free(p);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_alloc_seam_sees_every_allocation(void **state)
+{
+    void *a, *b, *c;
+
+    oom_off();
+    a = hp_malloc(1);
+    b = hp_calloc(1, 1);
+    c = hp_realloc(a, 200);
+    assert_int_equal(oom_count(), 3);
+    hp_free(b);
+    hp_free(c);
+}
+
+static void test_alloc_peak_follows_maximum(void **state)
+{
+    size_t before = hp_mem_peak();
+    char *p = hp_malloc(1 << 20);
+
+    assert_non_null(p);
+    assert_true(hp_mem_peak() >= hp_mem_used());
+    assert_true(hp_mem_peak() >= before);
+    assert_true(hp_mem_peak() >= hp_malloc_size(p));
+    hp_free(p);
+    assert_true(hp_mem_peak() > hp_mem_used());
+}
+
+static void test_alloc_allocator_is_libc(void **state)
+{
+    assert_string_equal(hp_mem_allocator(), "libc");
+}
+
+/* Thread body: allocate and free many blocks. */
+static void *churn(void *arg)
+{
+    void *blocks[64];
+
+    (void)arg;
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 64; i++)
+            blocks[i] = hp_malloc((size_t)(i * 7 + round % 13 + 1));
+        for (int i = 0; i < 64; i++)
+            hp_free(blocks[i]);
+    }
+    return NULL;
+}
+
+static void test_alloc_counts_from_many_threads(void **state)
+{
+    pthread_t th[4];
+    size_t base = hp_mem_used();
+
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, churn, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alloc_malloc_counts_usable_size),
+        cmocka_unit_test(test_alloc_free_null_is_noop),
+        cmocka_unit_test(test_alloc_calloc_zeroes_and_counts),
+        cmocka_unit_test(test_alloc_calloc_overflow_fails),
+        cmocka_unit_test(test_alloc_realloc_tracks_growth),
+        cmocka_unit_test(test_alloc_malloc_failure_returns_null),
+        cmocka_unit_test(test_alloc_realloc_failure_keeps_block),
+        cmocka_unit_test(test_alloc_seam_sees_every_allocation),
+        cmocka_unit_test(test_alloc_peak_follows_maximum),
+        cmocka_unit_test(test_alloc_allocator_is_libc),
+        cmocka_unit_test(test_alloc_counts_from_many_threads),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
