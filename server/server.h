@@ -150,11 +150,51 @@ struct srv_client {
     struct srv_client *prev, *next; /* srv.clients list */
     struct srv_client *pending_next; /* srv.pending_write list, or NULL */
     int pending_write;        /* 1 while on the pending_write list */
+    /* Added by the core (client.c): */
+    resp_buf_t wbuf;          /* bytes handed to the in-flight uv_write */
+    int limits_unauth;        /* parser has the unauthenticated limits */
+    int paused_argc;          /* command postponed by CLIENT PAUSE */
+    resp_slice_t *paused_argv; /* its copy (one owned block), or NULL */
 };
 
 /* ---------------------------------------------------------------------
  * Config (config.c): the values every module reads. Units in comments.
  * ------------------------------------------------------------------ */
+
+/* client-output-buffer-limit, per client class: bytes and seconds, 0 =
+ * no limit. */
+enum {
+    SRV_CLIENT_CLASS_NORMAL,
+    SRV_CLIENT_CLASS_REPLICA,
+    SRV_CLIENT_CLASS_PUBSUB,
+    SRV_CLIENT_CLASS_COUNT
+};
+typedef struct srv_obuf_limit {
+    int64_t hard;         /* bytes: close at once past this */
+    int64_t soft;         /* bytes: close when past this for soft_seconds */
+    int64_t soft_seconds;
+} srv_obuf_limit_t;
+
+/* notify-keyspace-events flags (Redis's NOTIFY_*). */
+#define SRV_NOTIFY_KEYSPACE (1 << 0) /* K */
+#define SRV_NOTIFY_KEYEVENT (1 << 1) /* E */
+#define SRV_NOTIFY_GENERIC (1 << 2)  /* g */
+#define SRV_NOTIFY_STRING (1 << 3)   /* $ */
+#define SRV_NOTIFY_LIST (1 << 4)     /* l */
+#define SRV_NOTIFY_SET (1 << 5)      /* s */
+#define SRV_NOTIFY_HASH (1 << 6)     /* h */
+#define SRV_NOTIFY_ZSET (1 << 7)     /* z */
+#define SRV_NOTIFY_EXPIRED (1 << 8)  /* x */
+#define SRV_NOTIFY_EVICTED (1 << 9)  /* e */
+#define SRV_NOTIFY_STREAM (1 << 10)  /* t */
+#define SRV_NOTIFY_KEY_MISS (1 << 11) /* m (not part of A) */
+#define SRV_NOTIFY_MODULE (1 << 12)  /* d */
+#define SRV_NOTIFY_NEW (1 << 13)     /* n (not part of A) */
+#define SRV_NOTIFY_ALL                                                     \
+    (SRV_NOTIFY_GENERIC | SRV_NOTIFY_STRING | SRV_NOTIFY_LIST |            \
+     SRV_NOTIFY_SET | SRV_NOTIFY_HASH | SRV_NOTIFY_ZSET |                  \
+     SRV_NOTIFY_EXPIRED | SRV_NOTIFY_EVICTED | SRV_NOTIFY_STREAM |         \
+     SRV_NOTIFY_MODULE) /* A */
 
 typedef struct srv_config {
     char *bind;               /* space separated addresses, "* -::*" */
@@ -182,7 +222,9 @@ typedef struct srv_config {
     int64_t slowlog_log_slower_than;   /* us, -1 disables, 0 logs all */
     int64_t slowlog_max_len;
     int64_t latency_monitor_threshold; /* ms, 0 = off */
-    int io_threads;                    /* 0 = none (issue 5) */
+    int io_threads;                    /* 0 = none (issue 5); 1 (the Redis
+                                          default) also means no extra
+                                          thread: threads active when > 1 */
     int active_expire_enabled;         /* DEBUG SET-ACTIVE-EXPIRE */
     int active_expire_effort;          /* 1..10 */
     int lazyfree_lazy_user_del;        /* DEL behaves like UNLINK */
@@ -190,9 +232,38 @@ typedef struct srv_config {
     int enable_debug_command;          /* 0 no, 1 yes, 2 local */
     char *dir;                         /* working directory */
     char *configfile;                  /* absolute path or NULL (owned) */
+    /* Added by config.c (stored now, read by later work). */
+    int lazyfree_lazy_eviction;
+    int lazyfree_lazy_expire;
+    int lazyfree_lazy_server_del;
+    int appendonly;                    /* only "no" accepted */
+    int list_max_listpack_size;        /* >0 entries, <0 size class */
+    int list_compress_depth;
+    int64_t hash_max_listpack_entries;
+    int64_t hash_max_listpack_value;   /* bytes */
+    int64_t set_max_intset_entries;
+    int64_t zset_max_listpack_entries;
+    int64_t zset_max_listpack_value;   /* bytes */
+    int notify_keyspace_events;        /* SRV_NOTIFY_* flags */
+    int64_t busy_reply_threshold;      /* ms (alias lua-time-limit) */
+    int latency_tracking;              /* 0/1 */
+    double *latency_tracking_percentiles; /* owned, n below */
+    size_t latency_tracking_npercentiles;
+    srv_obuf_limit_t obuf_limits[SRV_CLIENT_CLASS_COUNT];
 } srv_config_t;
 
 enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };
+/* maxmemory-policy values (added by config.c). */
+enum {
+    SRV_MAXMEMORY_NOEVICTION,
+    SRV_MAXMEMORY_ALLKEYS_LRU,
+    SRV_MAXMEMORY_VOLATILE_LRU,
+    SRV_MAXMEMORY_ALLKEYS_LFU,
+    SRV_MAXMEMORY_VOLATILE_LFU,
+    SRV_MAXMEMORY_ALLKEYS_RANDOM,
+    SRV_MAXMEMORY_VOLATILE_RANDOM,
+    SRV_MAXMEMORY_VOLATILE_TTL
+};
 
 /* ---------------------------------------------------------------------
  * Global state (server.c)
@@ -203,7 +274,7 @@ typedef struct srv_stats {
     uint64_t total_commands_processed;
     uint64_t rejected_connections;
     uint64_t expired_keys;
-    uint64_t expired_stale_perc;
+    uint64_t expired_stale_perc; /* hundredths of a percent (db.c) */
     uint64_t evicted_keys;
     uint64_t keyspace_hits;
     uint64_t keyspace_misses;
@@ -395,6 +466,17 @@ size_t srv_db_size(const srv_db_t *db);
 void srv_db_active_expire(int slow);
 /* Cron: incremental rehashing, shrinking of sparse tables. */
 void srv_db_cron(void);
+/* Move skey's binding (value, TTL, clock) in sdb to dkey in ddb, replacing
+ * dkey (RENAME, MOVE). Signals both keys, counts one change. 0, -ENOENT,
+ * -ENOMEM. */
+int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
+                  srv_db_t *ddb, const char *dkey, size_t dlen);
+/* True when maxmemory-policy is an LFU policy. */
+int srv_db_lfu_enabled(void);
+/* OBJECT IDLETIME / FREQ data of a binding, no stats or touch: idle ms
+ * (1 s resolution) and decayed LFU counter; -1 when the key is missing. */
+int64_t srv_db_idle_ms(srv_db_t *db, const char *key, size_t len);
+int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len);
 
 /* ---------------------------------------------------------------------
  * Client and connection functions (client.c, net.c, server.c)
@@ -420,6 +502,22 @@ void srv_monitor_feed(srv_client_t *c);
 void srv_shutdown(int exit_code);
 /* Apply changed config values that need action (hz, maxclients, ...). */
 void srv_server_apply_config(void);
+/* Before the loop sleeps: resume clients whose pause ended, flush pending
+ * writes, close clients marked to close (client.c, from server.c). */
+void srv_clients_before_sleep(void);
+/* Cron part for clients: idle timeouts (client.c). */
+void srv_clients_cron(void);
+/* Free every client (shutdown). */
+void srv_clients_free_all(void);
+/* Accept a new connection on a listener stream (net.c -> client.c): the
+ * client is created and reading starts; unix is 1 for a unix socket. */
+void srv_client_accept(uv_stream_t *listener, int unix_socket);
+/* Re-apply the configured parser limits to every client (CONFIG SET of
+ * proto-max-bulk-len / client-query-buffer-limit / requirepass). */
+void srv_clients_apply_limits(void);
+/* Format a socket address as Redis does: "ip:port" or "[ip6]:port"
+ * (net.c). */
+void srv_format_addr(char *buf, size_t size, const struct sockaddr *sa);
 
 /* ---------------------------------------------------------------------
  * Config (config.c)
@@ -431,6 +529,20 @@ void srv_server_apply_config(void);
  * and returns -EINVAL. */
 int srv_config_load(int argc, char **argv);
 void srv_config_free(void);
+/* Set defaults only (tests, and the start of srv_config_load). */
+void srv_config_init_defaults(void);
+/* Load config text (redis.conf syntax) as if read from a file; on error
+ * writes the reason ("at line N ... reason") into err and returns
+ * -EINVAL. Used by srv_config_load and unit tests. */
+int srv_config_load_string(const char *text, char *err, size_t errsize);
+/* Set one directive from its string value as CONFIG SET would (no
+ * immutability check). 0, or -EINVAL with the reason in *reason
+ * (static string or err buffer). */
+int srv_config_set_value(const char *name, const char *value, char *err,
+                         size_t errsize);
+/* Current value of a directive as CONFIG GET shows it, into buf.
+ * 0, or -ENOENT for an unknown name. */
+int srv_config_get_value(const char *name, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------
  * Slowlog and latency (slowlog.c)
@@ -454,5 +566,15 @@ int srv_info_generate(resp_buf_t *buf, int argc, const resp_slice_t *argv);
 /* Count an error reply by its code (errorstats). */
 void srv_errorstats_count(const char *msg);
 void srv_errorstats_reset(void);
+
+/* Sample instantaneous_ops_per_sec and friends; the cron calls it every
+ * tick (info.c). */
+void srv_info_cron(void);
+/* New random master_replid (DEBUG CHANGE-REPL-ID) (info.c). */
+void srv_info_new_replid(void);
+/* Set c's name (CLIENT SETNAME, HELLO SETNAME): empty clears it; invalid
+ * names get Redis's error reply. 0, or -1 after an error reply
+ * (t_client.c). */
+int srv_client_setname_or_reply(srv_client_t *c, const resp_slice_t *name);
 
 #endif /* GENCACHE_SERVER_SERVER_H */
