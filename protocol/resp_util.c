@@ -45,8 +45,7 @@ int resp_str2ll(const char *s, size_t len, int64_t *out)
     int neg = 0;
     uint64_t v;
 
-    if (len == 0 || len > 20)
-        return 0;
+    if (len == 0 || len > 20) return 0;
     if (len == 1 && s[0] == '0') {
         *out = 0;
         return 1;
@@ -55,22 +54,18 @@ int resp_str2ll(const char *s, size_t len, int64_t *out)
         neg = 1;
         i = 1;
     }
-    if (i == len || s[i] < '1' || s[i] > '9')
-        return 0;
+    if (i == len || s[i] < '1' || s[i] > '9') return 0;
     v = (uint64_t)(s[i++] - '0');
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9 || v > UINT64_MAX / 10 || v * 10 > UINT64_MAX - d)
-            return 0;
+        if (d > 9 || v > UINT64_MAX / 10 || v * 10 > UINT64_MAX - d) return 0;
         v = v * 10 + d;
     }
     if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return 0;
+        if (v > (uint64_t)INT64_MAX + 1) return 0;
         *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
     } else {
-        if (v > (uint64_t)INT64_MAX)
-            return 0;
+        if (v > (uint64_t)INT64_MAX) return 0;
         *out = (int64_t)v;
     }
     return 1;
@@ -82,14 +77,10 @@ static unsigned count_digits(uint64_t v)
     unsigned n = 1;
 
     for (;;) {
-        if (v < 10)
-            return n;
-        if (v < 100)
-            return n + 1;
-        if (v < 1000)
-            return n + 2;
-        if (v < 10000)
-            return n + 3;
+        if (v < 10) return n;
+        if (v < 100) return n + 1;
+        if (v < 1000) return n + 2;
+        if (v < 10000) return n + 3;
         v /= 10000;
         n += 4;
     }
@@ -104,8 +95,7 @@ size_t resp_ll2str(char *buf, int64_t v)
     size_t n = count_digits(u);
     size_t i = neg + n;
 
-    if (neg)
-        buf[0] = '-';
+    if (neg) buf[0] = '-';
     buf[i] = '\0';
     while (u >= 100) {
         unsigned k = (unsigned)(u % 100) * 2;
