@@ -53,7 +53,10 @@ enum hp_encoding {
     HP_ENC_RAW = 0,    /* "raw": header + separately allocated buffer */
     HP_ENC_INT = 1,    /* "int": the value is v.i */
     HP_ENC_EMBSTR = 2, /* "embstr": bytes follow the header, one block */
-    /* later: listpack, quicklist, hashtable, intset, skiplist */
+    HP_ENC_LISTPACK = 3,  /* "listpack": hashes/zsets (heap_cont.h) */
+    HP_ENC_QUICKLIST = 4, /* "quicklist": every list (Redis 7.0) */
+    HP_ENC_HASHTABLE = 5, /* "hashtable": big hashes (hp_dict_t) */
+    /* later: intset, skiplist */
 };
 
 /* Refcount of immortal shared objects: incref/decref leave it alone. */
@@ -242,5 +245,129 @@ int hp_dict_shrink_if_sparse(hp_dict_t *d);
  * source; the tests set it to make runs repeatable. */
 void hp_hash_seed(const uint8_t seed[16]);
 uint64_t hp_hash(const char *key, size_t len);
+
+
+/* ---------------------------------------------------------------------
+ * Containers: shared element view and encoding thresholds
+ * ------------------------------------------------------------------ */
+
+/* One element of a container, read without copying: a byte string
+ * (s != NULL, len bytes) or an integer (s == NULL, value i). Borrowed:
+ * valid until the container changes. */
+typedef struct hp_elem {
+    const char *s;
+    size_t len;
+    int64_t i;
+} hp_elem_t;
+
+/* The bytes of e: integers are formatted into buf (HP_INT_BUF bytes,
+ * the caller's). Stores the length in *len. */
+const char *hp_elem_bytes(const hp_elem_t *e, char *buf, size_t *len);
+
+/* Encoding thresholds (redis.conf names), read when a container is
+ * created or grows. The server's CONFIG SET writes them; executor thread.
+ * Defaults are Redis 7.0's. */
+typedef struct hp_limits {
+    int list_max_listpack_size;       /* >0 entries per node, -1..-5: 4..64KB */
+    size_t hash_max_listpack_entries; /* 128 */
+    size_t hash_max_listpack_value;   /* 64 bytes */
+    size_t set_max_intset_entries;    /* 512 */
+    size_t zset_max_listpack_entries; /* 128 */
+    size_t zset_max_listpack_value;   /* 64 bytes */
+} hp_limits_t;
+
+extern hp_limits_t hp_limits;
+
+/* ---------------------------------------------------------------------
+ * Lists (heap/list.c): always encoded "quicklist", as in Redis 7.0.
+ * Indexes are 0-based; negative ones count from the tail (-1 last).
+ * ------------------------------------------------------------------ */
+
+#define HP_LIST_HEAD 0
+#define HP_LIST_TAIL 1
+
+/* New reference: an empty list object (node size from
+ * hp_limits.list_max_listpack_size). NULL on OOM. */
+hp_obj_t *hp_list_new(void);
+size_t hp_list_len(const hp_obj_t *o);
+/* Push a copy of s at the head or tail. 0, -ENOMEM (unchanged), -E2BIG. */
+int hp_list_push(hp_obj_t *o, int where, const char *s, size_t len);
+/* New reference: pop the head or tail element as a string object
+ * (hp_str_new_encoded). NULL if empty; on OOM NULL with *err = -ENOMEM
+ * and the list unchanged (err may be NULL). */
+hp_obj_t *hp_list_pop(hp_obj_t *o, int where, int *err);
+/* Read element index into *e (borrowed). 0 or -ERANGE. */
+int hp_list_index(hp_obj_t *o, long index, hp_elem_t *e);
+/* LSET. 0, -ERANGE, -ENOMEM (unchanged), -E2BIG. */
+int hp_list_set(hp_obj_t *o, long index, const char *s, size_t len);
+/* LINSERT: insert s before (after == 0) or after the first element equal
+ * to pivot. 0, -ENOENT (no pivot), -ENOMEM (unchanged), -E2BIG. */
+int hp_list_insert(hp_obj_t *o, int after, const char *pivot, size_t plen,
+                   const char *s, size_t len);
+/* LREM: remove elements equal to s; count > 0 from the head, < 0 from the
+ * tail (at most |count|), 0 all. Returns the number removed. */
+size_t hp_list_remove(hp_obj_t *o, long count, const char *s, size_t len);
+/* LTRIM start stop (Redis index rules, out-of-range clipped, an empty
+ * range empties the list). */
+void hp_list_trim(hp_obj_t *o, long start, long stop);
+/* Delete count elements from index start (0 <= start < len), clipped;
+ * returns the number deleted (LPOP/RPOP with count, LMPOP). */
+size_t hp_list_delete_range(hp_obj_t *o, size_t start, size_t count);
+
+/* Iteration over elements start..stop (Redis LRANGE clipping), forward
+ * or backward (LRANGE, LPOS, serialisation). The list must not change
+ * while iterating. */
+typedef struct hp_list_iter {
+    void *node;        /* heap-private position */
+    unsigned char *p;
+    size_t left;       /* elements still to return */
+    int reverse;
+} hp_list_iter_t;
+/* Start at index start (negative allowed) and yield up to count
+ * elements towards the tail (reverse 0) or head (reverse 1). An
+ * out-of-range start yields nothing. */
+void hp_list_iter_init(hp_list_iter_t *it, hp_obj_t *o, long start,
+                       size_t count, int reverse);
+/* Next element into *e (borrowed); 0 when done, 1 otherwise. */
+int hp_list_iter_next(hp_list_iter_t *it, hp_elem_t *e);
+/* LRANGE helper: clip start/stop to the list (Redis rules) into *first
+ * and *count; *count 0 for an empty range. */
+void hp_list_range(const hp_obj_t *o, long start, long stop, size_t *first,
+                   size_t *count);
+
+/* ---------------------------------------------------------------------
+ * Hashes (heap/hashobj.c): "listpack" (field, value, field, value ...)
+ * while small, "hashtable" (hp_dict_t, values as byte buffers) once a
+ * field or value exceeds hash_max_listpack_value bytes or the fields
+ * exceed hash_max_listpack_entries. Like Redis, never converts back.
+ * ------------------------------------------------------------------ */
+
+/* New reference: an empty hash (listpack). NULL on OOM. */
+hp_obj_t *hp_hash_new(void);
+size_t hp_hash_len(const hp_obj_t *o);
+/* HSET one field: 1 if the field was added, 0 if its value was replaced,
+ * or -ENOMEM (hash unchanged) / -E2BIG. */
+int hp_hash_set(hp_obj_t *o, const char *f, size_t flen, const char *v,
+                size_t vlen);
+/* The value of field f into *v (borrowed). 0 or -ENOENT. */
+int hp_hash_get(hp_obj_t *o, const char *f, size_t flen, hp_elem_t *v);
+int hp_hash_exists(hp_obj_t *o, const char *f, size_t flen);
+/* HDEL one field: 0 or -ENOENT. */
+int hp_hash_del(hp_obj_t *o, const char *f, size_t flen);
+/* A random field and its value (borrowed, HRANDFIELD). 0 or -ENOENT when
+ * empty. */
+int hp_hash_random(hp_obj_t *o, hp_elem_t *f, hp_elem_t *v);
+
+/* Iteration over (field, value) pairs (HGETALL, HSCAN, serialisation).
+ * The hash must not change while iterating. */
+typedef struct hp_hash_iter {
+    hp_obj_t *o;
+    unsigned char *p;   /* listpack position */
+    hp_dict_iter_t di;  /* hashtable position */
+} hp_hash_iter_t;
+void hp_hash_iter_init(hp_hash_iter_t *it, hp_obj_t *o);
+/* Next pair (borrowed); 0 when done, 1 otherwise. */
+int hp_hash_iter_next(hp_hash_iter_t *it, hp_elem_t *f, hp_elem_t *v);
+void hp_hash_iter_fini(hp_hash_iter_t *it);
 
 #endif /* GENCACHE_HEAP_HEAP_H */

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 
+#include "heap_cont.h"
 #include "heap_int.h"
 
 /* The shared integers 0 .. HP_SHARED_INTEGERS-1 (Redis's shared.integers).
@@ -73,7 +74,7 @@ static void obj_free(hp_obj_t *o)
     case HP_ENC_EMBSTR:
         break;
     default:
-        assert(!"hp_decref: unknown encoding");
+        hp__container_free(o); /* heap/container.c */
         break;
     }
     hp_free(o);
@@ -112,6 +113,12 @@ const char *hp_encoding_name(const hp_obj_t *o)
         return "int";
     case HP_ENC_EMBSTR:
         return "embstr";
+    case HP_ENC_LISTPACK:
+        return "listpack";
+    case HP_ENC_QUICKLIST:
+        return "quicklist";
+    case HP_ENC_HASHTABLE:
+        return "hashtable";
     default:
         return "unknown";
     }
@@ -126,5 +133,6 @@ size_t hp_obj_mem(const hp_obj_t *o)
     if (hp_obj_is_shared(o)) return sizeof(*o);
     n = hp_malloc_size(o);
     if (o->encoding == HP_ENC_RAW) n += hp_malloc_size(o->v.ptr);
+    if (o->type != HP_TYPE_STRING) n += hp__container_mem(o);
     return n;
 }

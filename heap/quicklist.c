@@ -1,0 +1,353 @@
+/*
+ * quicklist.c - the quicklist: a doubly linked list of listpack nodes,
+ * the body of every list object (Redis 7.0 encodes all lists this way).
+ * Node size is bounded by the fill (list-max-listpack-size): a positive
+ * fill caps entries per node (and bytes at 8 KB, Redis's safety limit), a
+ * negative one caps bytes (-1 4 KB .. -5 64 KB). Inserting into a full
+ * node's middle splits it in half; empty nodes are unlinked at once.
+ * Invariants are in heap_cont.h.
+ */
+#include "heap.h"
+
+#include <assert.h>
+#include <errno.h>
+
+#include "heap_cont.h"
+#include "heap_int.h"
+
+/* Byte cap of a node under a positive (count) fill. */
+#define SAFETY_BYTES 8192
+/* Per-entry overhead budget when estimating a new entry's size. */
+#define ENTRY_OVERHEAD 11
+
+/* Byte limit for a negative fill (-1 .. -5; beyond -5 means -5). */
+static size_t fill_bytes(int fill)
+{
+    static const size_t sizes[] = {4096, 8192, 16384, 32768, 65536};
+    int i = -fill - 1;
+
+    if (i > 4) i = 4;
+    return sizes[i];
+}
+
+/* Whether a node of `bytes` bytes and `count` entries is within the
+ * fill limit. */
+static int within_fill(int fill, size_t bytes, size_t count)
+{
+    if (fill < 0) return bytes <= fill_bytes(fill);
+    return count <= (size_t)fill && bytes <= SAFETY_BYTES;
+}
+
+/* Whether node can take one more entry of about len bytes. */
+static int node_accepts(const hp_ql_t *ql, const hp_ql_node_t *n, size_t len)
+{
+    return within_fill(ql->fill, hp_lp_bytes(n->lp) + len + ENTRY_OVERHEAD,
+                       (size_t)n->count + 1);
+}
+
+/* New empty quicklist; fill 0 means 1 entry per node. NULL on OOM. */
+hp_ql_t *hp_ql_new(int fill)
+{
+    hp_ql_t *ql = hp_malloc(sizeof(*ql));
+
+    if (!ql) return NULL;
+    ql->head = ql->tail = NULL;
+    ql->count = 0;
+    ql->len = 0;
+    ql->fill = fill == 0 ? 1 : fill;
+    return ql;
+}
+
+/* Free a node and its listpack. */
+static void node_free(hp_ql_node_t *n)
+{
+    hp_lp_free(n->lp);
+    hp_free(n);
+}
+
+/* Free the quicklist and every node; NULL does nothing. */
+void hp_ql_free(hp_ql_t *ql)
+{
+    hp_ql_node_t *n, *next;
+
+    if (!ql) return;
+    for (n = ql->head; n; n = next) {
+        next = n->next;
+        node_free(n);
+    }
+    hp_free(ql);
+}
+
+/* Bytes of the quicklist, nodes and listpacks (usable sizes). */
+size_t hp_ql_mem(const hp_ql_t *ql)
+{
+    size_t bytes = hp_malloc_size(ql);
+
+    for (const hp_ql_node_t *n = ql->head; n; n = n->next)
+        bytes += hp_malloc_size(n) + hp_malloc_size(n->lp);
+    return bytes;
+}
+
+/* New node owning lp (count entries); NULL on OOM (lp not freed). */
+static hp_ql_node_t *node_new(unsigned char *lp)
+{
+    hp_ql_node_t *n = hp_malloc(sizeof(*n));
+
+    if (!n) return NULL;
+    n->prev = n->next = NULL;
+    n->lp = lp;
+    n->count = (uint32_t)hp_lp_len(lp);
+    return n;
+}
+
+/* Link n after `after` (NULL: at the head). */
+static void link_after(hp_ql_t *ql, hp_ql_node_t *after, hp_ql_node_t *n)
+{
+    n->prev = after;
+    n->next = after ? after->next : ql->head;
+    if (n->next)
+        n->next->prev = n;
+    else
+        ql->tail = n;
+    if (after)
+        after->next = n;
+    else
+        ql->head = n;
+    ql->len++;
+    ql->count += n->count;
+}
+
+/* Unlink and free n, taking its entries off the count. */
+static void unlink_node(hp_ql_t *ql, hp_ql_node_t *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        ql->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        ql->tail = n->prev;
+    ql->len--;
+    ql->count -= n->count;
+    node_free(n);
+}
+
+/* A new node holding just s, linked after `after`. 0/-ENOMEM/-E2BIG. */
+static int push_new_node(hp_ql_t *ql, hp_ql_node_t *after, const char *s,
+                         size_t len)
+{
+    unsigned char *lp = hp_lp_new();
+    hp_ql_node_t *n;
+    int rc;
+
+    if (!lp) return -ENOMEM;
+    rc = hp_lp_append(&lp, s, len);
+    if (rc == 0 && !(n = node_new(lp))) rc = -ENOMEM;
+    if (rc) {
+        hp_lp_free(lp);
+        return rc;
+    }
+    link_after(ql, after, n);
+    return 0;
+}
+
+/* Add s at the head (where 0) or tail (1). 0, -ENOMEM, -E2BIG. */
+int hp_ql_push(hp_ql_t *ql, int where, const char *s, size_t len)
+{
+    hp_ql_node_t *n = where ? ql->tail : ql->head;
+    int rc;
+
+    if (n && node_accepts(ql, n, len)) {
+        rc = hp_lp_insert(&n->lp, where ? -1 : 0, s, len);
+        if (rc) return rc;
+        n->count++;
+        ql->count++;
+        return 0;
+    }
+    return push_new_node(ql, where ? ql->tail : NULL, s, len);
+}
+
+/* Locate entry index (negative from the end), walking from the nearer
+ * end. 0 or -ERANGE. */
+int hp_ql_locate(hp_ql_t *ql, long index, hp_ql_node_t **node,
+                 unsigned char **p, long *offset)
+{
+    size_t i, seen = 0;
+    hp_ql_node_t *n;
+
+    if (index < 0) index += (long)ql->count;
+    if (index < 0 || (size_t)index >= ql->count) return -ERANGE;
+    i = (size_t)index;
+    if (i < ql->count / 2) {
+        for (n = ql->head; seen + n->count <= i; n = n->next)
+            seen += n->count;
+    } else {
+        seen = ql->count;
+        for (n = ql->tail; seen - n->count > i; n = n->prev)
+            seen -= n->count;
+        seen -= n->count;
+    }
+    *node = n;
+    *offset = (long)(i - seen);
+    *p = hp_lp_seek(n->lp, *offset);
+    return 0;
+}
+
+/* Split n in half when it outgrew the fill and holds more than one entry.
+ * The new node is allocated before the entries move, so a failed split
+ * (OOM) leaves n oversized but valid and nothing lost. */
+static void split_if_needed(hp_ql_t *ql, hp_ql_node_t *n)
+{
+    hp_ql_node_t *nn;
+
+    if (n->count < 2 ||
+        within_fill(ql->fill, hp_lp_bytes(n->lp), (size_t)n->count))
+        return;
+    nn = hp_malloc(sizeof(*nn));
+    if (!nn) return;
+    nn->lp = hp_lp_split(&n->lp, (long)(n->count / 2));
+    if (!nn->lp) {
+        hp_free(nn);
+        return;
+    }
+    nn->count = (uint32_t)hp_lp_len(nn->lp);
+    n->count -= nn->count;
+    ql->count -= nn->count; /* link_after adds it back */
+    link_after(ql, n, nn);
+}
+
+/* Insert s so it becomes entry index (0..count). */
+int hp_ql_insert(hp_ql_t *ql, long index, const char *s, size_t len)
+{
+    hp_ql_node_t *n;
+    unsigned char *p;
+    long off;
+    int rc;
+
+    if (index < 0) index += (long)ql->count + 1;
+    if (index < 0 || (size_t)index > ql->count) return -ERANGE;
+    if (index == 0) return hp_ql_push(ql, 0, s, len);
+    if ((size_t)index == ql->count) return hp_ql_push(ql, 1, s, len);
+    hp_ql_locate(ql, index, &n, &p, &off);
+    if (off == 0 && n->prev && node_accepts(ql, n->prev, len)) {
+        /* The slot sits between two nodes: fill the previous one. */
+        n = n->prev;
+        off = n->count;
+    }
+    rc = hp_lp_insert(&n->lp, off, s, len);
+    if (rc) return rc;
+    n->count++;
+    ql->count++;
+    split_if_needed(ql, n);
+    return 0;
+}
+
+/* Replace entry index with s. 0, -ERANGE, -ENOMEM, -E2BIG. */
+int hp_ql_replace(hp_ql_t *ql, long index, const char *s, size_t len)
+{
+    hp_ql_node_t *n;
+    unsigned char *p;
+    long off;
+    int rc = hp_ql_locate(ql, index, &n, &p, &off);
+
+    if (rc) return rc;
+    rc = hp_lp_replace(&n->lp, off, s, len);
+    if (rc) return rc;
+    split_if_needed(ql, n);
+    return 0;
+}
+
+/* Delete up to count entries from start; returns how many. */
+size_t hp_ql_delete_range(hp_ql_t *ql, size_t start, size_t count)
+{
+    hp_ql_node_t *n, *next;
+    unsigned char *p;
+    long off;
+    size_t done = 0;
+
+    if (count == 0 || hp_ql_locate(ql, (long)start, &n, &p, &off)) return 0;
+    while (n && done < count) {
+        size_t take = n->count - (size_t)off;
+
+        if (take > count - done) take = count - done;
+        next = n->next;
+        if (off == 0 && take == n->count) {
+            unlink_node(ql, n);
+        } else {
+            hp_lp_delete(&n->lp, off, take);
+            n->count -= (uint32_t)take;
+            ql->count -= take;
+        }
+        done += take;
+        off = 0;
+        n = next;
+    }
+    return done;
+}
+
+/* Remove entries equal to s within node n, from its head (dir 1) or tail
+ * (dir -1), at most max (0: no limit). Returns how many. */
+static size_t node_remove_eq(hp_ql_t *ql, hp_ql_node_t *n, int dir,
+                             size_t max, const char *s, size_t len)
+{
+    unsigned char *p = dir > 0 ? hp_lp_first(n->lp) : hp_lp_last(n->lp);
+    size_t removed = 0;
+
+    while (p && (max == 0 || removed < max)) {
+        unsigned char *prev = dir < 0 ? hp_lp_prev(n->lp, p) : NULL;
+        size_t off = (size_t)(p - n->lp);
+        size_t prev_off = prev ? (size_t)(prev - n->lp) : 0;
+
+        if (hp_lp_eq(p, s, len)) {
+            hp_lp_delete(&n->lp, (long)hp_lp_index_of(n->lp, p), 1);
+            n->count--;
+            ql->count--;
+            removed++;
+            /* The entries before the deleted one did not move. */
+            if (dir > 0)
+                p = n->lp[off] == HP_LP_END ? NULL : n->lp + off;
+            else
+                p = prev ? n->lp + prev_off : NULL;
+        } else {
+            p = dir > 0 ? hp_lp_next(n->lp, p) : prev;
+        }
+    }
+    return removed;
+}
+
+/* LREM on a quicklist: count > 0 from the head, < 0 from the tail, 0 all. */
+size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len)
+{
+    int dir = count < 0 ? -1 : 1;
+    size_t max = count < 0 ? (size_t)0 - (size_t)count : (size_t)count;
+    size_t removed = 0;
+    hp_ql_node_t *n = dir > 0 ? ql->head : ql->tail, *next;
+
+    while (n && (max == 0 || removed < max)) {
+        next = dir > 0 ? n->next : n->prev;
+        removed += node_remove_eq(ql, n, dir, max ? max - removed : 0, s, len);
+        if (n->count == 0) unlink_node(ql, n);
+        n = next;
+    }
+    return removed;
+}
+
+/* Structural check: 0 or -EINVAL. */
+int hp_ql_validate(const hp_ql_t *ql)
+{
+    size_t count = 0, len = 0;
+    const hp_ql_node_t *prev = NULL;
+
+    for (const hp_ql_node_t *n = ql->head; n; n = n->next) {
+        if (n->prev != prev || n->count == 0) return -EINVAL;
+        if (n->count != hp_lp_len(n->lp) || hp_lp_validate(n->lp))
+            return -EINVAL;
+        count += n->count;
+        len++;
+        prev = n;
+    }
+    if (prev != ql->tail || count != ql->count || len != ql->len)
+        return -EINVAL;
+    return 0;
+}

@@ -1,0 +1,804 @@
+/*
+ * db.c - the keyspace: the databases, key lookups with lazy expiry, the
+ * binding clocks (LRU / LFU kept in each entry's meta), active expiry and
+ * the cron work on the tables.
+ *
+ * Layout: each srv_db_t has `dict` (key -> hp_obj_t*, one strong reference
+ * per binding, released by the dict's val_free) and `expires` (key -> v.i,
+ * absolute unix ms). Invariant: every key of `expires` is a key of `dict`.
+ * Time: expiry decisions of commands use srv_mstime() (the per-command
+ * snapshot, as Redis's command time snapshot); active expiry reads the
+ * clock. Executor thread only.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------
+ * Dict types
+ * ------------------------------------------------------------------ */
+
+/* val_free of the keyspace dicts: drop the binding's reference. */
+static void binding_release(void *ptr)
+{
+    hp_decref(ptr);
+}
+
+static const hp_dict_type_t keyspace_type = {binding_release};
+static const hp_dict_type_t expires_type = {NULL};
+
+/* ---------------------------------------------------------------------
+ * Binding clocks: meta holds a 24-bit LRU clock (seconds) or, under an
+ * LFU maxmemory policy, 16 bits of minutes and an 8-bit log counter, as
+ * Redis keeps them in robj->lru.
+ * ------------------------------------------------------------------ */
+
+#define LRU_CLOCK_MAX ((1u << 24) - 1) /* the LRU clock wraps here */
+#define LFU_INIT_VAL 5                 /* counter of a new binding */
+#define LFU_LOG_FACTOR 10              /* Redis's lfu-log-factor default */
+#define LFU_DECAY_TIME 1               /* minutes, lfu-decay-time default */
+
+/* True when maxmemory-policy is an LFU one. The answer is cached per
+ * value of cfg.maxmemory_policy, so the string is read only on change. */
+int srv_db_lfu_enabled(void)
+{
+    static int cached_policy = -1;
+    static int cached_lfu = 0;
+    char buf[64];
+
+    if (srv.cfg.maxmemory_policy != cached_policy) {
+        cached_policy = srv.cfg.maxmemory_policy;
+        cached_lfu = srv_config_get_value("maxmemory-policy", buf,
+                                          sizeof(buf)) == 0 &&
+                     strstr(buf, "lfu") != NULL;
+    }
+    return cached_lfu;
+}
+
+/* The LRU clock now: seconds, 24 bits. */
+static uint32_t lru_clock(void)
+{
+    return (uint32_t)(srv_mstime() / 1000) & LRU_CLOCK_MAX;
+}
+
+/* Minutes, 16 bits: the LFU decay clock. */
+static uint32_t lfu_minutes(void)
+{
+    return (uint32_t)(srv_mstime() / 60000) & 0xffff;
+}
+
+/* The LFU counter of meta after decay (does not store it). */
+static uint32_t lfu_decayed(uint32_t meta)
+{
+    uint32_t ldt = meta >> 8, counter = meta & 0xff;
+    uint32_t now = lfu_minutes();
+    uint32_t elapsed = now >= ldt ? now - ldt : 0xffff - ldt + now;
+    uint32_t periods = elapsed / LFU_DECAY_TIME;
+
+    return periods >= counter ? 0 : counter - periods;
+}
+
+/* A cheap generator for the LFU's probabilistic increment. */
+static double lfu_random(void)
+{
+    static uint64_t state = 0x2545f4914f6cdd1dULL;
+
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (double)(state >> 11) / (double)(1ULL << 53);
+}
+
+/* Logarithmic increment: the higher the counter, the less likely. */
+static uint32_t lfu_log_incr(uint32_t counter)
+{
+    double base, p;
+
+    if (counter == 255) {
+        return 255;
+    }
+    base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0.0;
+    p = 1.0 / (base * LFU_LOG_FACTOR + 1);
+    return lfu_random() < p ? counter + 1 : counter;
+}
+
+/* meta for a new binding. */
+static uint32_t clock_new(void)
+{
+    if (srv_db_lfu_enabled()) {
+        return (lfu_minutes() << 8) | LFU_INIT_VAL;
+    }
+    return lru_clock();
+}
+
+/* Record an access on a binding. */
+static void clock_touch(hp_dict_entry_t *de)
+{
+    if (srv_db_lfu_enabled()) {
+        uint32_t counter = lfu_log_incr(lfu_decayed(de->meta));
+
+        de->meta = (lfu_minutes() << 8) | counter;
+    } else {
+        de->meta = lru_clock();
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Init, select, size
+ * ------------------------------------------------------------------ */
+
+/* Allocate cfg.databases empty databases into srv.dbs. 0 / -ENOMEM. */
+int srv_db_init_all(void)
+{
+    int n = srv.cfg.databases > 0 ? srv.cfg.databases : 1;
+
+    srv.dbs = hp_calloc((size_t)n, sizeof(srv_db_t));
+    if (srv.dbs == NULL) {
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        srv.dbs[i].id = i;
+        srv.dbs[i].dict = hp_dict_new(&keyspace_type);
+        srv.dbs[i].expires = hp_dict_new(&expires_type);
+        if (srv.dbs[i].dict == NULL || srv.dbs[i].expires == NULL) {
+            srv_db_fini_all();
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Free every database and its bindings. Safe when never initialised. */
+void srv_db_fini_all(void)
+{
+    int n = srv.cfg.databases > 0 ? srv.cfg.databases : 1;
+
+    if (srv.dbs == NULL) {
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        hp_dict_free(srv.dbs[i].dict);
+        hp_dict_free(srv.dbs[i].expires);
+    }
+    hp_free(srv.dbs);
+    srv.dbs = NULL;
+}
+
+/* Point c at database id: 0, or -EINVAL when out of range. */
+int srv_db_select(srv_client_t *c, int64_t id)
+{
+    if (id < 0 || id >= srv.cfg.databases) {
+        return -EINVAL;
+    }
+    c->db = &srv.dbs[id];
+    return 0;
+}
+
+/* Number of keys in db (expired ones not yet reclaimed included). */
+size_t srv_db_size(const srv_db_t *db)
+{
+    return hp_dict_size(db->dict);
+}
+
+/* ---------------------------------------------------------------------
+ * Expiry primitives
+ * ------------------------------------------------------------------ */
+
+/* Absolute expire time of key in unix ms, or -1 when it has none. */
+int64_t srv_db_get_expire(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de;
+
+    if (hp_dict_size(db->expires) == 0) {
+        return -1;
+    }
+    de = hp_dict_find(db->expires, key, len);
+    return de ? de->v.i : -1;
+}
+
+/* True when key has a TTL that has passed at the command time. As in
+ * Redis a key expiring exactly now is still alive. */
+int srv_db_key_is_expired(srv_db_t *db, const char *key, size_t len)
+{
+    int64_t when = srv_db_get_expire(db, key, len);
+
+    return when >= 0 && srv_mstime() > when;
+}
+
+/* True while CLIENT PAUSE holds: keys then look expired but stay, so the
+ * dataset does not change under a paused server (Redis 7.0). */
+static int expiry_paused(void)
+{
+    return srv.clients_paused_until_ms != 0 &&
+           srv_mstime_now() < srv.clients_paused_until_ms;
+}
+
+/* Remove key's binding and TTL without signalling. key may point into
+ * either entry: the dict entry is unlinked first and freed last. 1 if it
+ * existed, else 0. */
+static int remove_binding(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *e = hp_dict_unlink(db->dict, key, len);
+    hp_obj_t *val;
+
+    if (e == NULL) {
+        return 0;
+    }
+    if (hp_dict_size(db->expires) > 0) {
+        hp_dict_delete(db->expires, key, len);
+    }
+    val = e->v.ptr;
+    hp_dict_entry_free(db->dict, e);
+    hp_decref(val);
+    return 1;
+}
+
+/* Delete an expired key, counting it in expired_keys. */
+static void delete_expired(srv_db_t *db, const char *key, size_t len)
+{
+    if (remove_binding(db, key, len)) {
+        srv.stats.expired_keys++;
+    }
+}
+
+/* Lazy expiry: if key's TTL has passed, delete it (unless paused) and
+ * return 1; else 0. */
+static int expire_if_needed(srv_db_t *db, const char *key, size_t len)
+{
+    if (!srv_db_key_is_expired(db, key, len)) {
+        return 0;
+    }
+    if (!expiry_paused()) {
+        delete_expired(db, key, len);
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Lookups
+ * ------------------------------------------------------------------ */
+
+/* The live entry of key (lazy expiry applied), or NULL. Borrowed. */
+static hp_dict_entry_t *find_live(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+
+    if (de == NULL || expire_if_needed(db, key, len)) {
+        return NULL;
+    }
+    return de;
+}
+
+/* Borrowed value of key for reading: counts hits/misses, touches the
+ * clock. NULL when missing or expired. */
+hp_obj_t *srv_db_lookup_read(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = find_live(db, key, len);
+
+    if (de == NULL) {
+        srv.stats.keyspace_misses++;
+        return NULL;
+    }
+    srv.stats.keyspace_hits++;
+    clock_touch(de);
+    return de->v.ptr;
+}
+
+/* Borrowed value of key for writing: touches the clock, no stats. */
+hp_obj_t *srv_db_lookup_write(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = find_live(db, key, len);
+
+    if (de == NULL) {
+        return NULL;
+    }
+    clock_touch(de);
+    return de->v.ptr;
+}
+
+/* Borrowed value of key with lazy expiry only: no stats, no clock. */
+hp_obj_t *srv_db_lookup_nostats(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = find_live(db, key, len);
+
+    return de ? de->v.ptr : NULL;
+}
+
+/* Idle time of key's binding in ms at the LRU clock's resolution (1 s),
+ * or -1 when the key is missing. No stats, no touch, lazy expiry. */
+int64_t srv_db_idle_ms(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = find_live(db, key, len);
+    uint32_t now = lru_clock();
+    uint32_t then;
+
+    if (de == NULL) {
+        return -1;
+    }
+    then = de->meta & LRU_CLOCK_MAX;
+    if (now >= then) {
+        return (int64_t)(now - then) * 1000;
+    }
+    return (int64_t)(now + (LRU_CLOCK_MAX - then)) * 1000;
+}
+
+/* LFU counter of key's binding after decay (OBJECT FREQ), or -1 when the
+ * key is missing. No stats, no touch, lazy expiry. */
+int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = find_live(db, key, len);
+
+    return de ? (int)lfu_decayed(de->meta) : -1;
+}
+
+/* ---------------------------------------------------------------------
+ * Writes
+ * ------------------------------------------------------------------ */
+
+/* Count a write to key (stats.dirty). The hook for WATCH, tracking and
+ * keyspace notifications. */
+void srv_db_signal_modified(srv_db_t *db, const char *key, size_t len)
+{
+    (void)db;
+    (void)key;
+    (void)len;
+    srv.stats.dirty++;
+}
+
+/* Bind key to val (own reference taken). An overwrite keeps the LFU
+ * counter of the old binding (Redis dbOverwrite) but starts a new LRU
+ * age. 0 or -ENOMEM (nothing changed). */
+int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
+               int flags)
+{
+    hp_dict_entry_t *de;
+    hp_obj_t *old = NULL;
+    int existed;
+
+    expire_if_needed(db, key, len);
+    de = hp_dict_add(db->dict, key, len, &existed);
+    if (de == NULL) {
+        return -ENOMEM;
+    }
+    hp_incref(val);
+    if (existed) {
+        old = de->v.ptr;
+        if (!srv_db_lfu_enabled()) {
+            de->meta = clock_new();
+        }
+    } else {
+        de->meta = clock_new();
+    }
+    de->v.ptr = val;
+    if (!(flags & SRV_SET_KEEPTTL) && hp_dict_size(db->expires) > 0) {
+        hp_dict_delete(db->expires, key, len);
+    }
+    hp_decref(old);
+    srv_db_signal_modified(db, key, len);
+    return 0;
+}
+
+/* Bind key to val only if absent after lazy expiry: 1 added (signals the
+ * key as modified), 0 existed, -ENOMEM. */
+int srv_db_add(srv_db_t *db, const char *key, size_t len, hp_obj_t *val)
+{
+    hp_dict_entry_t *de;
+    int existed;
+
+    expire_if_needed(db, key, len);
+    de = hp_dict_add(db->dict, key, len, &existed);
+    if (de == NULL) {
+        return -ENOMEM;
+    }
+    if (existed) {
+        return 0;
+    }
+    hp_incref(val);
+    de->v.ptr = val;
+    de->meta = clock_new();
+    srv_db_signal_modified(db, key, len);
+    return 1;
+}
+
+/* Delete key and its TTL: 1 if a live key was deleted (signalled), 0 if
+ * it was missing or expired (an expired key is reclaimed and counted as
+ * expired, as DEL does in Redis). */
+int srv_db_delete(srv_db_t *db, const char *key, size_t len)
+{
+    if (expire_if_needed(db, key, len)) {
+        return 0;
+    }
+    if (!remove_binding(db, key, len)) {
+        return 0;
+    }
+    srv_db_signal_modified(db, key, len);
+    return 1;
+}
+
+/* Set key's absolute expire time (unix ms). 0, -ENOENT when the key is
+ * not bound, -ENOMEM. Does not signal (the command does). */
+int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
+                      int64_t when_ms)
+{
+    hp_dict_entry_t *de;
+    int existed;
+
+    if (hp_dict_find(db->dict, key, len) == NULL) {
+        return -ENOENT;
+    }
+    de = hp_dict_add(db->expires, key, len, &existed);
+    if (de == NULL) {
+        return -ENOMEM;
+    }
+    de->v.i = when_ms;
+    return 0;
+}
+
+/* Remove key's TTL: 1 if it had one, else 0. Does not signal. */
+int srv_db_persist(srv_db_t *db, const char *key, size_t len)
+{
+    if (hp_dict_size(db->expires) == 0) {
+        return 0;
+    }
+    return hp_dict_delete(db->expires, key, len) == 0;
+}
+
+/* Move the binding of skey in sdb to dkey in ddb (RENAME, MOVE): the
+ * value, its TTL and its clock go along; an existing dkey is replaced.
+ * skey must be live and differ from dkey when sdb == ddb. Signals both
+ * keys and counts one change, as Redis does. 0, -ENOENT, -ENOMEM (nothing
+ * changed). */
+int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
+                  srv_db_t *ddb, const char *dkey, size_t dlen)
+{
+    hp_dict_entry_t *se = hp_dict_find(sdb->dict, skey, slen);
+    hp_dict_entry_t *de;
+    hp_obj_t *val, *old = NULL;
+    int64_t when = srv_db_get_expire(sdb, skey, slen);
+    uint32_t meta;
+    int existed;
+
+    if (se == NULL || (sdb == ddb && slen == dlen &&
+                       memcmp(skey, dkey, slen) == 0)) {
+        return -ENOENT;
+    }
+    val = se->v.ptr;
+    meta = se->meta;
+    hp_incref(val);
+    de = hp_dict_add(ddb->dict, dkey, dlen, &existed);
+    if (de == NULL) {
+        hp_decref(val);
+        return -ENOMEM;
+    }
+    if (existed) {
+        old = de->v.ptr;
+    }
+    de->v.ptr = val;
+    de->meta = meta;
+    srv_db_persist(ddb, dkey, dlen);
+    hp_decref(old);
+    if (when != -1 && srv_db_set_expire(ddb, dkey, dlen, when) != 0) {
+        remove_binding(ddb, dkey, dlen);
+        return -ENOMEM;
+    }
+    remove_binding(sdb, skey, slen);
+    srv_db_signal_modified(sdb, skey, slen);
+    srv_db_signal_modified(ddb, dkey, dlen);
+    srv.stats.dirty--; /* one change, two signals */
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Whole databases
+ * ------------------------------------------------------------------ */
+
+/* Empty one database's tables. Returns the keys removed. */
+static int64_t flush_one(srv_db_t *db)
+{
+    int64_t n = (int64_t)hp_dict_size(db->dict);
+
+    hp_dict_clear(db->dict);
+    hp_dict_clear(db->expires);
+    db->avg_ttl = 0;
+    db->expires_cursor = 0;
+    return n;
+}
+
+/* Empty database dbnum, or all of them with -1. Freeing is left to the
+ * heap, which defers large objects, so async and sync behave alike.
+ * Returns the number of keys removed (0 for an out-of-range dbnum). */
+int64_t srv_db_flush(int dbnum, int async)
+{
+    int64_t removed = 0;
+
+    (void)async;
+    if (dbnum < -1 || dbnum >= srv.cfg.databases) {
+        return 0;
+    }
+    for (int i = 0; i < srv.cfg.databases; i++) {
+        if (dbnum == -1 || dbnum == i) {
+            removed += flush_one(&srv.dbs[i]);
+        }
+    }
+    return removed;
+}
+
+/* SWAPDB: exchange the contents of databases a and b; clients keep their
+ * selected index and so see the other data. 0 or -EINVAL. */
+int srv_db_swap(int a, int b)
+{
+    srv_db_t tmp;
+
+    if (a < 0 || b < 0 || a >= srv.cfg.databases ||
+        b >= srv.cfg.databases) {
+        return -EINVAL;
+    }
+    tmp = srv.dbs[a];
+    srv.dbs[a].dict = srv.dbs[b].dict;
+    srv.dbs[a].expires = srv.dbs[b].expires;
+    srv.dbs[a].avg_ttl = srv.dbs[b].avg_ttl;
+    srv.dbs[a].expires_cursor = srv.dbs[b].expires_cursor;
+    srv.dbs[b].dict = tmp.dict;
+    srv.dbs[b].expires = tmp.expires;
+    srv.dbs[b].avg_ttl = tmp.avg_ttl;
+    srv.dbs[b].expires_cursor = tmp.expires_cursor;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Active expiry (Redis's activeExpireCycle, our own code).
+ *
+ * Each call visits up to 16 databases round-robin. In each it samples
+ * keys of `expires` bucket by bucket from db->expires_cursor (up to
+ * keys_per_loop keys, at most 20 buckets per wanted key), deletes the
+ * expired ones, and repeats while more than acceptable_stale percent of
+ * the sample had expired. The slow cycle (cron) may use slow_time_perc of
+ * the cron period; the fast cycle (before sleeping) fast_duration us, and
+ * runs only when the last cycle ran out of time or the stale estimate is
+ * high, and not more often than every 2 x fast_duration. Effort (1..10)
+ * scales all of them.
+ * ------------------------------------------------------------------ */
+
+#define EXPIRE_KEYS_PER_LOOP 20
+#define EXPIRE_FAST_DURATION 1000 /* us */
+#define EXPIRE_SLOW_TIME_PERC 25  /* percent of the cron period */
+#define EXPIRE_ACCEPTABLE_STALE 10
+#define EXPIRE_DBS_PER_CALL 16
+#define EXPIRE_BATCH 128 /* entries of one bucket handled per pass */
+
+typedef struct expire_params {
+    int64_t keys_per_loop;
+    int64_t fast_duration;   /* us */
+    int64_t slow_time_perc;
+    int64_t acceptable_stale; /* percent */
+} expire_params_t;
+
+typedef struct expire_sample {
+    hp_dict_entry_t *e[EXPIRE_BATCH];
+    size_t n;
+} expire_sample_t;
+
+typedef struct expire_stats {
+    int64_t sampled, expired, ttl_sum, ttl_samples;
+} expire_stats_t;
+
+static double stale_ratio;        /* running estimate, 0..1 */
+static int timelimit_exit;        /* the last cycle ran out of time */
+static int64_t last_fast_cycle;   /* us */
+static unsigned int current_db;   /* next database to visit */
+
+/* Cycle parameters for the configured effort. */
+static expire_params_t expire_params(void)
+{
+    int64_t effort = srv.cfg.active_expire_effort - 1;
+    expire_params_t p;
+
+    if (effort < 0 || effort > 9) {
+        effort = 0;
+    }
+    p.keys_per_loop = EXPIRE_KEYS_PER_LOOP + EXPIRE_KEYS_PER_LOOP / 4 * effort;
+    p.fast_duration = EXPIRE_FAST_DURATION + EXPIRE_FAST_DURATION / 4 * effort;
+    p.slow_time_perc = EXPIRE_SLOW_TIME_PERC + 2 * effort;
+    p.acceptable_stale = EXPIRE_ACCEPTABLE_STALE - effort;
+    return p;
+}
+
+/* hp_dict_scan callback: collect the entries of one bucket. */
+static void sample_collect(void *ud, const hp_dict_entry_t *e)
+{
+    expire_sample_t *s = ud;
+
+    if (s->n < EXPIRE_BATCH) {
+        s->e[s->n++] = (hp_dict_entry_t *)e;
+    }
+}
+
+/* Check the collected entries: delete those expired at now, add TTLs of
+ * the others to st. Entries are deleted one at a time; the others stay
+ * valid because deletion frees only the deleted entry. */
+static void sample_process(srv_db_t *db, expire_sample_t *s, int64_t now,
+                           expire_stats_t *st)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        hp_dict_entry_t *e = s->e[i];
+        int64_t ttl = e->v.i - now;
+
+        st->sampled++;
+        if (ttl > 0) {
+            st->ttl_sum += ttl;
+            st->ttl_samples++;
+        } else if (now > e->v.i) {
+            delete_expired(db, e->key, e->keylen);
+            st->expired++;
+        }
+    }
+}
+
+/* One sampling round in db: look at up to `want` keys. */
+static void expire_round(srv_db_t *db, int64_t want, expire_stats_t *st)
+{
+    int64_t now = srv_mstime_now();
+    int64_t max_buckets = want * 20, buckets = 0;
+    uint64_t cursor = db->expires_cursor;
+
+    while (st->sampled < want && buckets < max_buckets &&
+           hp_dict_size(db->expires) > 0) {
+        expire_sample_t s = {.n = 0};
+
+        cursor = hp_dict_scan(db->expires, cursor, sample_collect, &s);
+        buckets++;
+        sample_process(db, &s, now, st);
+    }
+    db->expires_cursor = cursor;
+}
+
+/* Fold one round's TTLs into db->avg_ttl (INFO keyspace). */
+static void update_avg_ttl(srv_db_t *db, const expire_stats_t *st)
+{
+    int64_t avg;
+
+    if (st->ttl_samples == 0) {
+        return;
+    }
+    avg = st->ttl_sum / st->ttl_samples;
+    if (db->avg_ttl == 0) {
+        db->avg_ttl = avg;
+    }
+    db->avg_ttl = (db->avg_ttl / 50) * 49 + avg / 50;
+}
+
+/* Expire in db until the stale share is acceptable or time runs out.
+ * Adds to the totals; returns 1 when the time limit was hit. */
+static int expire_db(srv_db_t *db, const expire_params_t *p, int64_t start,
+                     int64_t timelimit, int64_t *iteration,
+                     expire_stats_t *total)
+{
+    expire_stats_t st;
+
+    do {
+        int64_t num = (int64_t)hp_dict_size(db->expires);
+
+        if (num == 0) {
+            db->avg_ttl = 0;
+            return 0;
+        }
+        memset(&st, 0, sizeof(st));
+        expire_round(db, num < p->keys_per_loop ? num : p->keys_per_loop,
+                     &st);
+        total->sampled += st.sampled;
+        total->expired += st.expired;
+        update_avg_ttl(db, &st);
+        if ((*iteration & 0xf) == 0 &&
+            srv_ustime_now() - start > timelimit) {
+            return 1;
+        }
+        (*iteration)++;
+    } while (st.sampled == 0 ||
+             st.expired * 100 / st.sampled > p->acceptable_stale);
+    return 0;
+}
+
+/* Whether a fast cycle should run now (start in us). */
+static int fast_cycle_due(const expire_params_t *p, int64_t start)
+{
+    if (!timelimit_exit &&
+        stale_ratio * 100 < (double)p->acceptable_stale) {
+        return 0;
+    }
+    if (start < last_fast_cycle + p->fast_duration * 2) {
+        return 0;
+    }
+    last_fast_cycle = start;
+    return 1;
+}
+
+/* Record the cycle's time and stale estimate. */
+static void expire_cycle_done(int64_t start, const expire_stats_t *total)
+{
+    int64_t elapsed_ms = (srv_ustime_now() - start) / 1000;
+    double perc = total->sampled
+                      ? (double)total->expired / (double)total->sampled
+                      : 0.0;
+
+    if (srv.cfg.latency_monitor_threshold > 0 &&
+        elapsed_ms >= srv.cfg.latency_monitor_threshold) {
+        srv_latency_add("expire-cycle", elapsed_ms);
+    }
+    stale_ratio = perc * 0.05 + stale_ratio * 0.95;
+    /* Published in hundredths of a percent (INFO prints value / 100). */
+    srv.stats.expired_stale_perc = (uint64_t)(stale_ratio * 10000 + 0.5);
+}
+
+/* One active expiry cycle: slow (cron) or fast (before sleeping). */
+void srv_db_active_expire(int slow)
+{
+    expire_params_t p = expire_params();
+    expire_stats_t total = {0, 0, 0, 0};
+    int64_t start = srv_ustime_now(), timelimit, iteration = 0;
+    int dbs = EXPIRE_DBS_PER_CALL;
+
+    if (!srv.cfg.active_expire_enabled || srv.dbs == NULL ||
+        expiry_paused()) {
+        return;
+    }
+    if (!slow && !fast_cycle_due(&p, start)) {
+        return;
+    }
+    if (dbs > srv.cfg.databases || timelimit_exit) {
+        dbs = srv.cfg.databases;
+    }
+    timelimit = p.slow_time_perc * 1000000 /
+                (srv.cfg.hz > 0 ? srv.cfg.hz : 10) / 100;
+    if (timelimit <= 0) {
+        timelimit = 1;
+    }
+    if (!slow) {
+        timelimit = p.fast_duration;
+    }
+    timelimit_exit = 0;
+    for (int j = 0; j < dbs && !timelimit_exit; j++) {
+        srv_db_t *db = &srv.dbs[current_db % (unsigned)srv.cfg.databases];
+
+        current_db++;
+        timelimit_exit =
+            expire_db(db, &p, start, timelimit, &iteration, &total);
+    }
+    expire_cycle_done(start, &total);
+}
+
+/* ---------------------------------------------------------------------
+ * Cron
+ * ------------------------------------------------------------------ */
+
+/* Table maintenance: shrink sparse tables of up to 16 databases (round
+ * robin), then rehash for 1 ms in the first database that is rehashing.
+ */
+void srv_db_cron(void)
+{
+    static unsigned int resize_db, rehash_db;
+    int n = srv.cfg.databases;
+    int dbs = n < EXPIRE_DBS_PER_CALL ? n : EXPIRE_DBS_PER_CALL;
+
+    if (srv.dbs == NULL || n <= 0) {
+        return;
+    }
+    for (int j = 0; j < dbs; j++) {
+        srv_db_t *db = &srv.dbs[resize_db % (unsigned)n];
+
+        resize_db++;
+        hp_dict_shrink_if_sparse(db->dict);
+        hp_dict_shrink_if_sparse(db->expires);
+    }
+    for (int j = 0; j < dbs; j++) {
+        srv_db_t *db = &srv.dbs[rehash_db % (unsigned)n];
+
+        rehash_db++;
+        if (hp_dict_rehash_for(db->dict, 1000) ||
+            hp_dict_rehash_for(db->expires, 1000)) {
+            break;
+        }
+    }
+}
