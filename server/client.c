@@ -1,0 +1,986 @@
+/*
+ * client.c - the life of a client: creation on accept, reading into the
+ * parser's own buffer (no copy), running every complete command of a read
+ * (pipelining), the dispatcher with Redis 7.0's checks and statistics, the
+ * output path, MONITOR feeding, CLIENT PAUSE postponing, idle timeouts and
+ * freeing.
+ *
+ * Output: replies accumulate in c->out. Before the loop sleeps
+ * (srv_clients_before_sleep, from a uv_prepare) every queued client gets
+ * one uv_try_write of all its bytes, so a read batch of any number of
+ * pipelined commands costs one write system call. Whatever the socket does
+ * not take is handed to uv_write from the second buffer c->wbuf (the two
+ * are swapped), so new replies keep going to c->out while a write is in
+ * flight and the loop never blocks.
+ *
+ * Closing: handlers never free a client; they flag it (CLOSE_AFTER_REPLY
+ * or CLOSE_ASAP) and it is freed before the loop sleeps. A freed client is
+ * unlinked at once (CLOSING) and its memory released in the uv_close
+ * callback, after libuv cancelled any write in flight.
+ *
+ * Executor thread only.
+ */
+#include "server.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Output buffers bigger than this are released after being written
+ * rather than kept for the next reply (bytes). */
+#define OUT_KEEP_MAX (64 * 1024)
+
+/* Bytes asked of the parser's buffer before each read (Redis's
+ * PROTO_IOBUF_LEN): libuv's 64 KB suggestion would make every idle
+ * client hold 128 KB. A bigger buffer (a big bulk being read) is used
+ * whole. */
+#define READ_CHUNK (16 * 1024)
+
+/* Clients holding a command postponed by CLIENT PAUSE. */
+static uint64_t npaused;
+
+/* Clock reads are a visible cost per command (vDSO clock_gettime), so a
+ * read batch reads the clock once at its start and once after each
+ * command: the end of one command is the start of the next. clock_us is
+ * that last reading (unix us) while clock_valid is 1, i.e. inside a
+ * batch. */
+static int64_t clock_us;
+static int clock_valid;
+
+/* ---------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------ */
+
+/* True when the server has a password and c has not authenticated. */
+static inline int auth_needed(const srv_client_t *c)
+{
+    return srv.cfg.requirepass && srv.cfg.requirepass[0] &&
+           !(c->flags & SRV_CLIENT_AUTHENTICATED);
+}
+
+/* The parser limits c should have now (configured sizes, and Redis's
+ * tighter caps before authentication). */
+static void client_apply_limits(srv_client_t *c)
+{
+    resp_limits_t l;
+
+    c->limits_unauth = auth_needed(c);
+    if (c->limits_unauth)
+        resp_limits_unauthenticated(&l);
+    else
+        resp_limits_default(&l);
+    if (srv.cfg.proto_max_bulk_len > 0)
+        l.max_bulk_len = srv.cfg.proto_max_bulk_len;
+    if (srv.cfg.client_query_buffer_limit > 0)
+        l.max_query_buf = (size_t)srv.cfg.client_query_buffer_limit;
+    resp_parser_set_limits(&c->parser, &l);
+}
+
+/* Release b's memory when it grew past OUT_KEEP_MAX, else just empty it. */
+static void buf_recycle(resp_buf_t *b)
+{
+    int proto = b->proto;
+
+    if (b->cap > OUT_KEEP_MAX) {
+        resp_buf_fini(b);
+        resp_buf_init(b, proto);
+    } else {
+        resp_buf_reset(b);
+        b->oom = 0;
+    }
+}
+
+/* Exchange the storage of c->out and c->wbuf, each keeping its protocol
+ * version. */
+static void buf_swap(srv_client_t *c)
+{
+    resp_buf_t t = c->out;
+    int out_proto = c->out.proto, w_proto = c->wbuf.proto;
+
+    c->out = c->wbuf;
+    c->wbuf = t;
+    c->out.proto = out_proto;
+    c->wbuf.proto = w_proto;
+}
+
+/* Remove c from the pending-write list if it is on it. */
+static void pending_remove(srv_client_t *c)
+{
+    srv_client_t **pp = &srv.pending_write;
+
+    if (!c->pending_write)
+        return;
+    while (*pp && *pp != c)
+        pp = &(*pp)->pending_next;
+    if (*pp)
+        *pp = c->pending_next;
+    c->pending_next = NULL;
+    c->pending_write = 0;
+}
+
+/* Remove c from the MONITOR array (a libc array owned by cmd_monitor). */
+static void monitor_remove(srv_client_t *c)
+{
+    for (size_t i = 0; i < srv.nmonitors; i++) {
+        if (srv.monitors[i] == c) {
+            memmove(&srv.monitors[i], &srv.monitors[i + 1],
+                    (srv.nmonitors - i - 1) * sizeof(srv.monitors[0]));
+            srv.nmonitors--;
+            break;
+        }
+    }
+    if (srv.nmonitors == 0) {
+        free(srv.monitors);
+        srv.monitors = NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Freeing
+ * ------------------------------------------------------------------ */
+
+/* uv_close callback: release everything c owns, then c. */
+static void on_close(uv_handle_t *h)
+{
+    srv_client_t *c = h->data;
+
+    resp_parser_fini(&c->parser);
+    resp_buf_fini(&c->out);
+    resp_buf_fini(&c->wbuf);
+    hp_free(c->name);
+    hp_free(c->lib_name);
+    hp_free(c->lib_ver);
+    hp_free(c->paused_argv);
+    hp_free(c);
+}
+
+/* Close c now: unlink it everywhere and close its socket; the memory goes
+ * in on_close. A client running a command is only flagged CLOSE_ASAP. */
+void srv_client_free(srv_client_t *c)
+{
+    if (c->flags & SRV_CLIENT_CLOSING)
+        return;
+    if (c == srv.current_client) {
+        c->flags |= SRV_CLIENT_CLOSE_ASAP;
+        srv_client_schedule_write(c);
+        return;
+    }
+    c->flags |= SRV_CLIENT_CLOSING;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv.clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv.nclients--;
+    pending_remove(c);
+    if (c->flags & SRV_CLIENT_MONITOR)
+        monitor_remove(c);
+    if (c->flags & SRV_CLIENT_PAUSED)
+        npaused--;
+    uv_close(&c->conn.handle, on_close);
+}
+
+/* Close c once its output is written (CLOSE_AFTER_REPLY set by the caller)
+ * or else as soon as possible; never frees c inside the call. */
+void srv_client_close_async(srv_client_t *c)
+{
+    if (!(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY))
+        c->flags |= SRV_CLIENT_CLOSE_ASAP;
+    if (!(c->flags & SRV_CLIENT_CLOSING))
+        uv_read_stop(&c->conn.stream);
+    srv_client_schedule_write(c);
+}
+
+/* Queue c to have its output flushed before the loop sleeps. */
+void srv_client_schedule_write(srv_client_t *c)
+{
+    if (c->pending_write || (c->flags & SRV_CLIENT_CLOSING))
+        return;
+    c->pending_write = 1;
+    c->pending_next = srv.pending_write;
+    srv.pending_write = c;
+}
+
+/* ---------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------ */
+
+/* uv_write callback for the bytes in c->wbuf. */
+static void on_write(uv_write_t *req, int status)
+{
+    srv_client_t *c = req->data;
+
+    if (status == UV_ECANCELED || (c->flags & SRV_CLIENT_CLOSING))
+        return;
+    c->flags &= ~SRV_CLIENT_WRITING;
+    if (status < 0) {
+        srv_log(SRV_LOG_VERBOSE, "Error writing to client: %s",
+                uv_strerror(status));
+        srv_client_free(c);
+        return;
+    }
+    srv.stats.net_output_bytes += c->wbuf.len - c->out_sent;
+    c->out_sent = 0;
+    buf_recycle(&c->wbuf);
+    if (c->out.len > 0 || (c->flags & (SRV_CLIENT_CLOSE_AFTER_REPLY |
+                                       SRV_CLIENT_CLOSE_ASAP)))
+        srv_client_schedule_write(c);
+}
+
+/* Write what c->out holds: one uv_try_write, the rest through uv_write
+ * from c->wbuf. Frees c on a write error. Returns -1 when c was freed. */
+static int client_write(srv_client_t *c)
+{
+    uv_buf_t b;
+    int n;
+
+    if ((c->flags & SRV_CLIENT_WRITING) || c->out.len == 0)
+        return 0;
+    if (c->out.oom) {
+        srv_log(SRV_LOG_WARNING, "Out of memory building a reply for "
+                                 "client id=%llu, closing it",
+                (unsigned long long)c->id);
+        srv_client_free(c);
+        return -1;
+    }
+    b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
+    n = uv_try_write(&c->conn.stream, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        srv_client_free(c);
+        return -1;
+    }
+    if (n < 0)
+        n = 0;
+    srv.stats.net_output_bytes += (uint64_t)n;
+    if ((size_t)n == c->out.len) {
+        buf_recycle(&c->out);
+        return 0;
+    }
+    buf_swap(c);
+    c->out_sent = (size_t)n;
+    b = uv_buf_init(c->wbuf.data + n, (unsigned int)(c->wbuf.len - n));
+    c->write_req.data = c;
+    if (uv_write(&c->write_req, &c->conn.stream, &b, 1, on_write) < 0) {
+        srv_client_free(c);
+        return -1;
+    }
+    c->flags |= SRV_CLIENT_WRITING;
+    return 0;
+}
+
+/* Flush one queued client and close it if it is marked to close. */
+static void client_flush(srv_client_t *c)
+{
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP) {
+        srv_client_free(c);
+        return;
+    }
+    if (client_write(c) < 0)
+        return;
+    if ((c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) &&
+        !(c->flags & SRV_CLIENT_WRITING) && c->out.len == 0)
+        srv_client_free(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Dispatch
+ * ------------------------------------------------------------------ */
+
+/* ERR unknown command '<name>', with args beginning with: '<a>' ... as
+ * Redis 7.0 words it (arguments listed while the list is under 128
+ * bytes, each cut to what room is left, C-string semantics). */
+static void reply_unknown_command(srv_client_t *c)
+{
+    char name[129], args[512];
+    size_t alen = 0;
+    const resp_slice_t *a0 = &c->argv[0];
+    size_t nlen = a0->len < 128 ? a0->len : 128;
+    const char *nul = memchr(a0->ptr, '\0', nlen);
+
+    if (nul)
+        nlen = (size_t)(nul - a0->ptr);
+    memcpy(name, a0->ptr, nlen);
+    name[nlen] = '\0';
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && alen < 128; i++) {
+        const resp_slice_t *a = &c->argv[i];
+        size_t room = 128 - alen, n = a->len < room ? a->len : room;
+        const char *z = memchr(a->ptr, '\0', n);
+
+        if (z)
+            n = (size_t)(z - a->ptr);
+        args[alen++] = '\'';
+        memcpy(args + alen, a->ptr, n);
+        alen += n;
+        args[alen++] = '\'';
+        args[alen++] = ' ';
+        args[alen] = '\0';
+    }
+    srv_reply_errorf(c, "ERR unknown command '%s', with args beginning "
+                        "with: %s", name, args);
+}
+
+/* True when CLIENT PAUSE holds commands like cmd back right now. */
+static int pause_holds(const srv_command_t *cmd)
+{
+    if (srv.clients_paused_until_ms == 0 ||
+        srv.clients_paused_until_ms <= srv.mstime_cache)
+        return 0;
+    if (!srv.clients_pause_write_only)
+        return 1;
+    return (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_MAY_REPLICATE)) != 0;
+}
+
+/* Keep a copy of c's current command and stop reading until the pause
+ * ends (Redis's BLOCKED_POSTPONE). On OOM the client is closed. */
+static void client_postpone(srv_client_t *c)
+{
+    size_t bytes = (size_t)c->argc * sizeof(resp_slice_t);
+    resp_slice_t *copy;
+    char *p;
+
+    for (int i = 0; i < c->argc; i++)
+        bytes += c->argv[i].len;
+    copy = hp_malloc(bytes ? bytes : 1);
+    if (!copy) {
+        srv_client_close_async(c);
+        return;
+    }
+    p = (char *)(copy + c->argc);
+    for (int i = 0; i < c->argc; i++) {
+        memcpy(p, c->argv[i].ptr, c->argv[i].len);
+        copy[i].ptr = p;
+        copy[i].len = c->argv[i].len;
+        p += c->argv[i].len;
+    }
+    c->paused_argv = copy;
+    c->paused_argc = c->argc;
+    c->flags |= SRV_CLIENT_PAUSED;
+    npaused++;
+    uv_read_stop(&c->conn.stream);
+}
+
+/* Run cmd's handler with statistics, slowlog, latency and MONITOR, as
+ * Redis's call(). */
+static void call(srv_client_t *c, srv_command_t *cmd)
+{
+    uint64_t errors = srv.stats.total_error_replies;
+    int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
+
+    srv.mstime_cache = start / 1000;
+    srv.current_client = c;
+    cmd->proc(c);
+    srv.current_client = NULL;
+    clock_us = srv_ustime_now();
+    dur = clock_us - start;
+    if (dur < 0)
+        dur = 0;
+    cmd->calls++;
+    cmd->usec += (uint64_t)dur;
+    if (errors != srv.stats.total_error_replies)
+        cmd->failed_calls++;
+    srv.stats.total_commands_processed++;
+    c->commands_processed++;
+    if (!(cmd->flags & SRV_CMD_SKIP_SLOWLOG) &&
+        srv.cfg.slowlog_log_slower_than >= 0 &&
+        dur >= srv.cfg.slowlog_log_slower_than)
+        srv_slowlog_push(c, c->argc, c->argv, dur);
+    if (srv.cfg.latency_monitor_threshold > 0 &&
+        dur / 1000 >= srv.cfg.latency_monitor_threshold)
+        srv_latency_add((cmd->flags & SRV_CMD_FAST) ? "fast-command"
+                                                    : "command",
+                        dur / 1000);
+    if (srv.nmonitors && !(cmd->flags & (SRV_CMD_ADMIN |
+                                         SRV_CMD_SKIP_MONITOR)))
+        srv_monitor_feed(c);
+}
+
+/* Dispatch one parsed command (see server.h): lookup, subcommand, arity,
+ * auth, OOM, pause, then call(); finally CLIENT REPLY SKIP bookkeeping. */
+void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
+{
+    srv_command_t *cmd, *sub;
+
+    if (rc->argc <= 0)
+        return;
+    c->argc = rc->argc;
+    c->argv = rc->argv;
+    cmd = srv_command_lookup(rc->argv[0].ptr, rc->argv[0].len);
+    c->cmd = c->lastcmd = cmd;
+    if (!cmd) {
+        reply_unknown_command(c);
+        goto done;
+    }
+    if (cmd->subcommands && rc->argc >= 2) {
+        sub = srv_command_lookup_sub(cmd, rc->argv[1].ptr, rc->argv[1].len);
+        if (sub)
+            c->cmd = c->lastcmd = cmd = sub;
+    }
+    if ((cmd->arity > 0 && cmd->arity != rc->argc) ||
+        rc->argc < -cmd->arity) {
+        srv_reply_arity_error(c);
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (auth_needed(c) && !(cmd->flags & SRV_CMD_NO_AUTH)) {
+        srv_reply_error(c, "NOAUTH Authentication required.");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (srv.cfg.maxmemory > 0 && (cmd->flags & SRV_CMD_DENYOOM) &&
+        hp_mem_used() > (size_t)srv.cfg.maxmemory) {
+        srv_reply_oom(c);
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (pause_holds(cmd)) {
+        client_postpone(c);
+        return;
+    }
+    call(c, cmd);
+    if (c->limits_unauth && !auth_needed(c))
+        client_apply_limits(c);
+done:
+    if (c->reply_mode == SRV_REPLY_SKIP)
+        c->reply_mode = SRV_REPLY_ON;
+    else if (c->reply_mode == SRV_REPLY_SKIP_NEXT)
+        c->reply_mode = SRV_REPLY_SKIP;
+    c->cmd = NULL;
+    c->argc = 0;
+    c->argv = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------ */
+
+/* A protocol error: reply it, log it, close c after the reply (only c). */
+static void client_protocol_error(srv_client_t *c, int rc)
+{
+    const char *err = resp_parser_error(&c->parser);
+
+    if (rc == RESP_ERR_NOMEM || !err) {
+        srv_log(SRV_LOG_WARNING, "Out of memory reading from client "
+                                 "id=%llu, closing it",
+                (unsigned long long)c->id);
+        srv_client_close_async(c);
+        return;
+    }
+    if (strstr(err, "query buffer limit")) {
+        srv_log(SRV_LOG_WARNING, "Closing client that reached max query "
+                                 "buffer length: id=%llu addr=%s",
+                (unsigned long long)c->id, c->addr);
+        srv.stats.client_qbuf_limit_disconnections++;
+        srv_client_close_async(c);
+        return;
+    }
+    srv_log(SRV_LOG_VERBOSE, "Protocol error (%s) from client: id=%llu "
+                             "addr=%s",
+            err, (unsigned long long)c->id, c->addr);
+    srv_reply_errorf(c, "ERR %s", err);
+    c->flags |= SRV_CLIENT_CLOSE_AFTER_REPLY;
+    srv_client_close_async(c);
+}
+
+/* Run every complete command buffered for c, stopping when c is to be
+ * closed, gets paused, or the server shuts down. */
+static void client_process_input(srv_client_t *c)
+{
+    const uint32_t stop = SRV_CLIENT_CLOSE_AFTER_REPLY |
+                          SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING |
+                          SRV_CLIENT_PAUSED;
+    resp_cmd_t cmd;
+    int rc;
+
+    while (!(c->flags & stop) && !srv.shutdown_asap) {
+        rc = resp_parser_next(&c->parser, &cmd);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            client_protocol_error(c, rc);
+            break;
+        }
+        srv_client_execute(c, &cmd);
+    }
+}
+
+/* libuv alloc callback: read straight into the parser's buffer. */
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    srv_client_t *c = h->data;
+    size_t avail = 0;
+    char *p = resp_parser_reserve(&c->parser, READ_CHUNK, &avail);
+
+    (void)suggested;
+
+    buf->base = p;
+    buf->len = p ? avail : 0;
+}
+
+/* The query buffer outgrew client-query-buffer-limit: log and close. */
+static int client_qbuf_check(srv_client_t *c)
+{
+    size_t pending = resp_parser_pending(&c->parser);
+
+    if (srv.cfg.client_query_buffer_limit <= 0 ||
+        pending <= (size_t)srv.cfg.client_query_buffer_limit)
+        return 0;
+    srv_log(SRV_LOG_WARNING, "Closing client that reached max query buffer "
+                             "length: id=%llu addr=%s (qbuf=%zu)",
+            (unsigned long long)c->id, c->addr, pending);
+    srv.stats.client_qbuf_limit_disconnections++;
+    srv_client_close_async(c);
+    return -1;
+}
+
+/* libuv read callback: commit the bytes, run the commands. */
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    srv_client_t *c = s->data;
+
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        if (nread == UV_ENOBUFS)
+            srv_log(SRV_LOG_WARNING, "Out of memory reading from client "
+                                     "id=%llu",
+                    (unsigned long long)c->id);
+        else if (nread == UV_EOF)
+            srv_log(SRV_LOG_VERBOSE, "Client closed connection id=%llu "
+                                     "addr=%s",
+                    (unsigned long long)c->id, c->addr);
+        srv_client_free(c);
+        return;
+    }
+    resp_parser_commit(&c->parser, (size_t)nread);
+    srv.stats.net_input_bytes += (uint64_t)nread;
+    clock_us = srv_ustime_now();
+    srv.mstime_cache = clock_us / 1000;
+    c->last_interaction_ms = srv.mstime_cache;
+    if (client_qbuf_check(c) < 0)
+        return;
+    clock_valid = 1;
+    client_process_input(c);
+    clock_valid = 0;
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP)
+        srv_client_free(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Accepting
+ * ------------------------------------------------------------------ */
+
+/* Fill c->addr / c->laddr ("ip:port", "[ip6]:port", "path:0") and fd. */
+static void client_set_addrs(srv_client_t *c, int unix_socket)
+{
+    struct sockaddr_storage ss;
+    int len;
+    uv_os_fd_t fd;
+
+    c->fd = uv_fileno(&c->conn.handle, &fd) == 0 ? (int)fd : -1;
+    if (unix_socket) {
+        snprintf(c->addr, sizeof(c->addr), "%s:0",
+                 srv.cfg.unixsocket ? srv.cfg.unixsocket : "");
+        memcpy(c->laddr, c->addr, sizeof(c->laddr));
+        return;
+    }
+    len = sizeof(ss);
+    if (uv_tcp_getpeername(&c->conn.tcp, (struct sockaddr *)&ss, &len) == 0)
+        srv_format_addr(c->addr, sizeof(c->addr), (struct sockaddr *)&ss);
+    len = sizeof(ss);
+    if (uv_tcp_getsockname(&c->conn.tcp, (struct sockaddr *)&ss, &len) == 0)
+        srv_format_addr(c->laddr, sizeof(c->laddr), (struct sockaddr *)&ss);
+}
+
+/* Write msg straight to the socket of a client being refused, then close
+ * it (maxclients, protected mode). */
+static void client_refuse(srv_client_t *c, const char *msg)
+{
+    uv_buf_t b = uv_buf_init((char *)msg, (unsigned int)strlen(msg));
+
+    uv_try_write(&c->conn.stream, &b, 1);
+    srv.stats.rejected_connections++;
+    c->flags |= SRV_CLIENT_CLOSING;
+    uv_close(&c->conn.handle, on_close);
+}
+
+/* Redis's protected-mode text, sent to non-local clients when protected
+ * mode is on and no password is set. */
+static const char denied_msg[] =
+    "-DENIED Redis is running in protected mode because protected mode is "
+    "enabled and no password is set for the default user. In this mode "
+    "connections are only accepted from the loopback interface. If you "
+    "want to connect from external computers to Redis you may adopt one of "
+    "the following solutions: 1) Just disable protected mode sending the "
+    "command 'CONFIG SET protected-mode no' from the loopback interface by "
+    "connecting to Redis from the same host the server is running, however "
+    "MAKE SURE Redis is not publicly accessible from internet if you do so. "
+    "Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis "
+    "configuration file, and setting the protected mode option to 'no', "
+    "and then restarting the server. 3) If you started the server manually "
+    "just for testing, restart it with the '--protected-mode no' option. "
+    "4) Setup a an authentication password for the default user. NOTE: You "
+    "only need to do one of the above things in order for the server to "
+    "start accepting connections from the outside.\r\n";
+
+/* True when protected mode refuses c (a non-loopback TCP peer while no
+ * password is set), Redis 7.0's rule. */
+static int protected_refuses(const srv_client_t *c, int unix_socket)
+{
+    if (!srv.cfg.protected_mode || unix_socket)
+        return 0;
+    if (srv.cfg.requirepass && srv.cfg.requirepass[0])
+        return 0;
+    return !(strncmp(c->addr, "127.", 4) == 0 ||
+             strncmp(c->addr, "[::1]:", 6) == 0);
+}
+
+/* Set up a freshly accepted client: state, links, socket options, and
+ * start reading. */
+static void client_setup(srv_client_t *c, int unix_socket)
+{
+    c->id = ++srv.next_client_id;
+    c->resp = 2;
+    c->db = &srv.dbs[0];
+    resp_buf_init(&c->out, 2);
+    resp_buf_init(&c->wbuf, 2);
+    resp_parser_init(&c->parser, NULL);
+    if (unix_socket)
+        c->flags |= SRV_CLIENT_UNIX_SOCKET;
+    if (!(srv.cfg.requirepass && srv.cfg.requirepass[0]))
+        c->flags |= SRV_CLIENT_AUTHENTICATED;
+    client_apply_limits(c);
+    c->ctime_ms = c->last_interaction_ms = srv_mstime_now();
+    c->next = srv.clients;
+    if (srv.clients)
+        srv.clients->prev = c;
+    srv.clients = c;
+    srv.nclients++;
+    srv.stats.total_connections_received++;
+    if (!unix_socket) {
+        uv_tcp_nodelay(&c->conn.tcp, 1);
+        if (srv.cfg.tcp_keepalive > 0)
+            uv_tcp_keepalive(&c->conn.tcp, 1,
+                             (unsigned int)srv.cfg.tcp_keepalive);
+    }
+    uv_read_start(&c->conn.stream, on_alloc, on_read);
+}
+
+/* Accept one connection from listener (see server.h). */
+void srv_client_accept(uv_stream_t *listener, int unix_socket)
+{
+    srv_client_t *c = hp_calloc(1, sizeof(*c));
+    int rc;
+
+    if (!c) {
+        srv_log(SRV_LOG_WARNING, "Out of memory accepting a client");
+        return;
+    }
+    if (unix_socket)
+        rc = uv_pipe_init(srv.loop, &c->conn.pipe, 0);
+    else
+        rc = uv_tcp_init(srv.loop, &c->conn.tcp);
+    if (rc < 0) {
+        hp_free(c);
+        return;
+    }
+    c->conn.handle.data = c;
+    c->fd = -1;
+    if (uv_accept(listener, &c->conn.stream) < 0) {
+        c->flags |= SRV_CLIENT_CLOSING;
+        uv_close(&c->conn.handle, on_close);
+        return;
+    }
+    client_set_addrs(c, unix_socket);
+    if (srv.nclients >= (uint64_t)srv.cfg.maxclients) {
+        client_refuse(c, "-ERR max number of clients reached\r\n");
+        return;
+    }
+    if (protected_refuses(c, unix_socket)) {
+        client_refuse(c, denied_msg);
+        return;
+    }
+    client_setup(c, unix_socket);
+}
+
+/* ---------------------------------------------------------------------
+ * MONITOR
+ * ------------------------------------------------------------------ */
+
+/* Append s[0..len) quoted as Redis's sdscatrepr to b. */
+static void repr_append(resp_buf_t *b, const char *s, size_t len)
+{
+    char tmp[8];
+
+    resp_buf_append(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        const char *esc = NULL;
+
+        switch (ch) {
+        case '\\': esc = "\\\\"; break;
+        case '"': esc = "\\\""; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\a': esc = "\\a"; break;
+        case '\b': esc = "\\b"; break;
+        default: break;
+        }
+        if (esc) {
+            resp_buf_append(b, esc, 2);
+        } else if (isprint(ch)) {
+            resp_buf_append(b, (const char *)&s[i], 1);
+        } else {
+            snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
+            resp_buf_append(b, tmp, 4);
+        }
+    }
+    resp_buf_append(b, "\"", 1);
+}
+
+/* True when argument i of c's command is a secret MONITOR must not show
+ * (AUTH's arguments, HELLO's AUTH user and password), as Redis 7.0
+ * redacts them. */
+static int arg_redacted(const srv_client_t *c, int i)
+{
+    const resp_slice_t *a0 = &c->argv[0];
+
+    if (i == 0)
+        return 0;
+    if (a0->len == 4 && strncasecmp(a0->ptr, "auth", 4) == 0)
+        return 1;
+    if (a0->len == 5 && strncasecmp(a0->ptr, "hello", 5) == 0) {
+        for (int j = 2; j < c->argc; j++) {
+            if (srv_arg_is(&c->argv[j], "auth") && (i == j + 1 || i == j + 2))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Send c's current command to every MONITOR client, in Redis's format:
+ * +<sec>.<usec> [<db> <addr>] "arg" "arg"... */
+void srv_monitor_feed(srv_client_t *c)
+{
+    resp_buf_t line;
+    char head[160];
+    int64_t us = srv_ustime_now();
+    int n;
+
+    resp_buf_init(&line, 2);
+    if (c->flags & SRV_CLIENT_UNIX_SOCKET)
+        n = snprintf(head, sizeof(head), "+%lld.%06lld [%d unix:%s] ",
+                     (long long)(us / 1000000), (long long)(us % 1000000),
+                     c->db->id, srv.cfg.unixsocket ? srv.cfg.unixsocket : "");
+    else
+        n = snprintf(head, sizeof(head), "+%lld.%06lld [%d %s] ",
+                     (long long)(us / 1000000), (long long)(us % 1000000),
+                     c->db->id, c->addr);
+    resp_buf_append(&line, head, (size_t)n < sizeof(head) ? (size_t)n : 0);
+    for (int i = 0; i < c->argc; i++) {
+        if (arg_redacted(c, i))
+            repr_append(&line, "(redacted)", 10);
+        else
+            repr_append(&line, c->argv[i].ptr, c->argv[i].len);
+        if (i != c->argc - 1)
+            resp_buf_append(&line, " ", 1);
+    }
+    resp_buf_append(&line, "\r\n", 2);
+    for (size_t i = 0; i < srv.nmonitors && !line.oom; i++) {
+        srv_client_t *m = srv.monitors[i];
+
+        if (m->flags & (SRV_CLIENT_CLOSING | SRV_CLIENT_CLOSE_ASAP))
+            continue;
+        resp_buf_append(&m->out, line.data, line.len);
+        srv_client_schedule_write(m);
+    }
+    resp_buf_fini(&line);
+}
+
+/* ---------------------------------------------------------------------
+ * CLIENT LIST line
+ * ------------------------------------------------------------------ */
+
+/* The flags field of CLIENT LIST for c ("N" when none). */
+static void info_flags(const srv_client_t *c, char *f)
+{
+    char *p = f;
+
+    if (c->flags & SRV_CLIENT_MONITOR) *p++ = 'O';
+    if (c->flags & SRV_CLIENT_MULTI) *p++ = 'x';
+    if (c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) *p++ = 'b';
+    if (c->flags & SRV_CLIENT_PUBSUB) *p++ = 'P';
+    if (c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
+    if (c->flags & SRV_CLIENT_UNIX_SOCKET) *p++ = 'U';
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP) *p++ = 'A';
+    if (c->flags & SRV_CLIENT_NO_EVICT) *p++ = 'e';
+    if (p == f) *p++ = 'N';
+    *p = '\0';
+}
+
+/* CLIENT LIST / CLIENT INFO line for c (see server.h). */
+size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
+{
+    char flags[16];
+    int64_t now = srv_mstime_now();
+    size_t argv_mem = 0;
+    /* While c runs a command its whole read batch is still buffered, as
+     * Redis's query buffer is until the batch ends. */
+    size_t qbuf = c == srv.current_client ? c->parser.len
+                                          : resp_parser_pending(&c->parser);
+    size_t qfree = c->parser.cap - c->parser.len;
+    size_t omem = c->out.cap + c->wbuf.cap;
+    size_t tot = sizeof(*c) + c->parser.cap + omem +
+                 c->parser.argv_cap * sizeof(resp_slice_t);
+    int n;
+
+    for (int i = 0; i < c->argc; i++)
+        argv_mem += c->argv[i].len;
+    info_flags(c, flags);
+    n = snprintf(buf, size,
+                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld "
+                 "flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu "
+                 "qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu "
+                 "obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s%s cmd=%s "
+                 "user=default redir=-1 resp=%d",
+                 (unsigned long long)c->id, c->addr, c->laddr, c->fd,
+                 c->name ? c->name : "",
+                 (long long)((now - c->ctime_ms) / 1000),
+                 (long long)((now - c->last_interaction_ms) / 1000), flags,
+                 c->db ? c->db->id : 0, qbuf, qfree, argv_mem,
+                 c->parser.cap, c->parser.len, c->out.len,
+                 omem, tot,
+                 (c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
+                              SRV_CLIENT_CLOSE_AFTER_REPLY))
+                     ? ""
+                     : "r",
+                 (c->flags & SRV_CLIENT_WRITING) ? "w" : "",
+                 c->lastcmd ? c->lastcmd->name : "NULL", c->resp);
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Loop hooks (server.c)
+ * ------------------------------------------------------------------ */
+
+/* Give a client whose postponed command may now run its turn: run it,
+ * then whatever else is buffered, then read again. */
+static void client_resume(srv_client_t *c)
+{
+    resp_slice_t *argv = c->paused_argv;
+    resp_cmd_t rc = {c->paused_argc, argv, 0};
+
+    c->paused_argv = NULL;
+    c->flags &= ~SRV_CLIENT_PAUSED;
+    npaused--;
+    srv_client_execute(c, &rc);
+    hp_free(argv);
+    if (c->flags & SRV_CLIENT_PAUSED)
+        return;
+    client_process_input(c);
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP) {
+        srv_client_free(c);
+        return;
+    }
+    if (!(c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
+                      SRV_CLIENT_CLOSE_AFTER_REPLY)))
+        uv_read_start(&c->conn.stream, on_alloc, on_read);
+}
+
+/* Resume every paused client whose command the pause no longer holds. */
+static void clients_unpause(void)
+{
+    srv_client_t *c, *next;
+
+    srv.mstime_cache = srv_mstime_now();
+    if (srv.clients_paused_until_ms &&
+        srv.clients_paused_until_ms <= srv.mstime_cache)
+        srv.clients_paused_until_ms = 0;
+    for (c = srv.clients; c && npaused; c = next) {
+        srv_command_t *cmd;
+
+        next = c->next;
+        if (!(c->flags & SRV_CLIENT_PAUSED))
+            continue;
+        cmd = srv_command_lookup(c->paused_argv[0].ptr,
+                                 c->paused_argv[0].len);
+        if (cmd && c->paused_argc >= 2 && cmd->subcommands) {
+            srv_command_t *sub = srv_command_lookup_sub(
+                cmd, c->paused_argv[1].ptr, c->paused_argv[1].len);
+            if (sub)
+                cmd = sub;
+        }
+        if (!cmd || !pause_holds(cmd))
+            client_resume(c);
+    }
+}
+
+/* Before the loop sleeps: resume unpaused clients, then flush every queued
+ * client (closing those marked to close). */
+void srv_clients_before_sleep(void)
+{
+    srv_client_t *c;
+
+    if (npaused)
+        clients_unpause();
+    while ((c = srv.pending_write) != NULL) {
+        srv.pending_write = c->pending_next;
+        c->pending_next = NULL;
+        c->pending_write = 0;
+        client_flush(c);
+    }
+}
+
+/* Cron: close clients idle for more than `timeout` seconds (not
+ * MONITOR, pub/sub, blocked or paused ones, as Redis). */
+void srv_clients_cron(void)
+{
+    const uint32_t exempt = SRV_CLIENT_MONITOR | SRV_CLIENT_PUBSUB |
+                            SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED;
+    int64_t limit = (int64_t)srv.cfg.timeout * 1000;
+    srv_client_t *c, *next;
+
+    if (srv.cfg.timeout <= 0)
+        return;
+    for (c = srv.clients; c; c = next) {
+        next = c->next;
+        if ((c->flags & exempt) ||
+            srv.mstime_cache - c->last_interaction_ms <= limit)
+            continue;
+        srv_log(SRV_LOG_VERBOSE, "Closing idle client");
+        srv_client_free(c);
+    }
+}
+
+/* Shutdown: write what can be written without waiting, free everyone. */
+void srv_clients_free_all(void)
+{
+    srv.current_client = NULL;
+    while (srv.pending_write) {
+        srv_client_t *c = srv.pending_write;
+
+        srv.pending_write = c->pending_next;
+        c->pending_next = NULL;
+        c->pending_write = 0;
+        if (!(c->flags & SRV_CLIENT_CLOSE_ASAP))
+            client_write(c);
+    }
+    while (srv.clients)
+        srv_client_free(srv.clients);
+}
+
+/* Re-apply configured parser limits to every client (CONFIG SET). */
+void srv_clients_apply_limits(void)
+{
+    for (srv_client_t *c = srv.clients; c; c = c->next)
+        client_apply_limits(c);
+}

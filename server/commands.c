@@ -1,0 +1,192 @@
+/*
+ * commands.c - the command table, expanded from commands.def, and its
+ * lookup.
+ *
+ * Layout: `cmd_table` holds one srv_command_t per CMD line, in .def order.
+ * `sub_table` is one flat array built from the same lines: every CMD line
+ * becomes a NULL-name terminator and every SUB line an entry, so the
+ * subcommands of a container are the entries right after its own
+ * terminator (the SUB lines of a container follow its CMD line), ended by
+ * the next terminator. An enum generated from the same lines gives each
+ * CMD its position in sub_table.
+ *
+ * Lookup is the hot path (every command): an open-addressing hash table of
+ * pointers, keyed by a case-folded FNV-1a hash, built once; no allocation
+ * and no copying of the name.
+ */
+#include "commands.h"
+
+#include <string.h>
+
+/* Flag shorthands used in commands.def. */
+#define F SRV_CMD_FAST
+#define W SRV_CMD_WRITE
+#define R SRV_CMD_READONLY
+#define DOOM SRV_CMD_DENYOOM
+#define A SRV_CMD_ADMIN
+#define NS SRV_CMD_NOSCRIPT
+#define LD SRV_CMD_LOADING
+#define ST SRV_CMD_STALE
+#define SENT SRV_CMD_SENTINEL
+#define NOAUTH SRV_CMD_NO_AUTH
+#define BUSY SRV_CMD_ALLOW_BUSY
+#define NOMULTI SRV_CMD_NO_MULTI
+#define PS SRV_CMD_PUBSUB
+#define BLK SRV_CMD_BLOCKING
+#define MAYREPL SRV_CMD_MAY_REPLICATE
+#define SKIPMON SRV_CMD_SKIP_MONITOR
+#define SKIPLOG SRV_CMD_SKIP_SLOWLOG
+
+/* Slots of the lookup table: a power of two, more than twice the number
+ * of commands so probe chains stay short. */
+#define LOOKUP_SLOTS 1024u
+/* No command name is longer than this; longer input cannot match. */
+#define NAME_MAX_LEN 64
+
+/* Position of every line in sub_table. */
+enum {
+#define CMD(name, ...) SUBPOS_C_##name,
+#define SUB(parent, name, cname, ...) SUBPOS_S_##parent##_##cname,
+#include "commands.def"
+#undef CMD
+#undef SUB
+    SUBPOS_END
+};
+
+static srv_command_t sub_table[SUBPOS_END + 1] = {
+#define CMD(name, ...) {NULL},
+#define SUB(parent, name, cname, arity, flags, fk, lk, step, since, summary) \
+    {#parent "|" #name, cmd_##parent##_##cname, arity, flags, fk, lk, step,  \
+     NULL, since, summary, NULL, NULL, 0, 0, 0, 0},
+#include "commands.def"
+#undef CMD
+#undef SUB
+    {NULL},
+};
+
+static srv_command_t cmd_table[] = {
+#define CMD(name, arity, flags, fk, lk, step, group, since, summary)       \
+    {#name, cmd_##name, arity, flags, fk, lk, step, group, since, summary, \
+     NULL, &sub_table[SUBPOS_C_##name + 1], 0, 0, 0, 0},
+#define SUB(...)
+#include "commands.def"
+#undef CMD
+#undef SUB
+};
+
+#define NCOMMANDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
+
+static srv_command_t *lookup[LOOKUP_SLOTS];
+static int table_ready;
+
+/* ASCII lower case of c (command names are ASCII). */
+static inline unsigned char lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Case-folded FNV-1a of s[0..len). */
+static inline uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= lower((unsigned char)s[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* 1 if s[0..len) equals the lower-case name (case-insensitively). */
+static inline int name_eq(const char *name, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] != (char)lower((unsigned char)s[i]) || name[i] == '\0')
+            return 0;
+    }
+    return name[len] == '\0';
+}
+
+/* Build the lookup table and finish the subcommand links: containers
+ * without SUB lines get subcommands = NULL, subcommands inherit their
+ * container's group. Runs once. */
+static void table_init(void)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        srv_command_t *cmd = &cmd_table[i];
+        uint32_t slot = name_hash(cmd->name, strlen(cmd->name));
+
+        while (lookup[slot & (LOOKUP_SLOTS - 1)])
+            slot++;
+        lookup[slot & (LOOKUP_SLOTS - 1)] = cmd;
+        if (!cmd->subcommands->name) {
+            cmd->subcommands = NULL;
+            continue;
+        }
+        for (srv_command_t *sub = (srv_command_t *)cmd->subcommands;
+             sub->name; sub++)
+            sub->group = cmd->group;
+    }
+    table_ready = 1;
+}
+
+/* The command named name[0..len), case-insensitively, or NULL. Borrowed
+ * (static storage). Executor thread. */
+srv_command_t *srv_command_lookup(const char *name, size_t len)
+{
+    uint32_t slot;
+    srv_command_t *cmd;
+
+    if (!table_ready)
+        table_init();
+    if (len == 0 || len > NAME_MAX_LEN)
+        return NULL;
+    slot = name_hash(name, len);
+    while ((cmd = lookup[slot & (LOOKUP_SLOTS - 1)]) != NULL) {
+        if (name_eq(cmd->name, name, len))
+            return cmd;
+        slot++;
+    }
+    return NULL;
+}
+
+/* The subcommand of parent named name[0..len) (the part after '|'), or
+ * NULL. Borrowed. */
+srv_command_t *srv_command_lookup_sub(srv_command_t *parent,
+                                      const char *name, size_t len)
+{
+    if (!table_ready)
+        table_init();
+    if (!parent || !parent->subcommands || len > NAME_MAX_LEN)
+        return NULL;
+    for (srv_command_t *sub = (srv_command_t *)parent->subcommands;
+         sub->name; sub++) {
+        const char *bar = strchr(sub->name, '|');
+
+        if (bar && name_eq(bar + 1, name, len))
+            return sub;
+    }
+    return NULL;
+}
+
+/* All top-level commands; their number in *count. Borrowed. */
+srv_command_t *srv_command_table(size_t *count)
+{
+    if (!table_ready)
+        table_init();
+    *count = NCOMMANDS;
+    return cmd_table;
+}
+
+/* Zero the statistics of every command and subcommand. */
+void srv_command_reset_stats(void)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        cmd_table[i].calls = cmd_table[i].usec = 0;
+        cmd_table[i].rejected_calls = cmd_table[i].failed_calls = 0;
+    }
+    for (size_t i = 0; i < SUBPOS_END; i++) {
+        sub_table[i].calls = sub_table[i].usec = 0;
+        sub_table[i].rejected_calls = sub_table[i].failed_calls = 0;
+    }
+}

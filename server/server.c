@@ -1,0 +1,319 @@
+/*
+ * server.c - the global server state and the executor's event loop:
+ * startup (config, hash seed, allocator, databases, listeners, signals),
+ * the loop's periodic and per-iteration work, and the orderly shutdown
+ * that frees everything.
+ *
+ * The loop, as Redis's ae loop with serverCron and beforeSleep:
+ * - a uv_timer at `hz` runs the cron (slow active expiry, table
+ *   maintenance, idle client timeouts, INFO samples);
+ * - a uv_check after the I/O phase runs a fast active-expiry cycle;
+ * - a uv_prepare runs right before the loop polls (Redis's beforeSleep):
+ *   resuming unpaused clients, then one flush of every client with
+ *   replies pending.
+ * SIGTERM/SIGINT stop the loop; srv_main then tears everything down and
+ * returns 0.
+ *
+ * Executor thread only.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+srv_server_t srv;
+
+static uv_loop_t loop;
+static uv_timer_t cron_timer;
+static uv_prepare_t prepare_handle;
+static uv_check_t check_handle;
+static uv_signal_t sigterm_handle, sigint_handle;
+static int loop_ready;   /* loop initialised */
+static int handles_open; /* timer, prepare, check and signals started */
+static int pidfile_written;
+
+/* ---------------------------------------------------------------------
+ * Clock
+ * ------------------------------------------------------------------ */
+
+/* Unix time in microseconds, from the clock. */
+int64_t srv_ustime_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Unix time in milliseconds, from the clock. */
+int64_t srv_mstime_now(void)
+{
+    return srv_ustime_now() / 1000;
+}
+
+/* The cached unix ms (refreshed each loop iteration and before each
+ * command). */
+int64_t srv_mstime(void)
+{
+    return srv.mstime_cache;
+}
+
+/* ---------------------------------------------------------------------
+ * Loop hooks
+ * ------------------------------------------------------------------ */
+
+/* Milliseconds between cron runs for the configured hz. */
+static uint64_t cron_period_ms(void)
+{
+    int hz = srv.cfg.hz;
+
+    if (hz < 1)
+        hz = 1;
+    if (hz > 500)
+        hz = 500;
+    return (uint64_t)(1000 / hz);
+}
+
+/* The cron (Redis's serverCron + databasesCron + clientsCron). */
+static void on_cron(uv_timer_t *t)
+{
+    srv.mstime_cache = srv_mstime_now();
+    srv.cron_loops++;
+    if (srv.cfg.active_expire_enabled)
+        srv_db_active_expire(1);
+    srv_db_cron();
+    srv_clients_cron();
+    srv_info_cron();
+}
+
+/* Before the loop polls (Redis's beforeSleep): resume unpaused clients
+ * and write every pending reply. */
+static void on_prepare(uv_prepare_t *h)
+{
+    srv_clients_before_sleep();
+}
+
+/* After the I/O callbacks of an iteration: a fast active-expiry cycle
+ * (Redis runs it in beforeSleep; it rate-limits itself). Its replies, if
+ * any, go out in the next prepare, before the loop sleeps. The cached
+ * clock is refreshed by each read batch and command, not here: a clock
+ * read per loop iteration is measurable at -P 1. */
+static void on_check(uv_check_t *h)
+{
+    if (srv.cfg.active_expire_enabled)
+        srv_db_active_expire(0);
+}
+
+/* SIGTERM / SIGINT: shut down gracefully with exit code 0. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+    srv_log(SRV_LOG_WARNING, "Received %s scheduling shutdown...",
+            signum == SIGINT ? "SIGINT" : "SIGTERM");
+    srv_log(SRV_LOG_WARNING, "User requested shutdown...");
+    srv_shutdown(0);
+}
+
+/* Request a graceful shutdown: the loop stops after this iteration and
+ * srv_main frees everything and returns exit_code. */
+void srv_shutdown(int exit_code)
+{
+    if (srv.shutdown_asap)
+        return;
+    srv.shutdown_asap = 1;
+    srv.exit_code = exit_code;
+    if (loop_ready)
+        uv_stop(srv.loop);
+}
+
+/* Apply config values that need action when changed at run time. */
+void srv_server_apply_config(void)
+{
+    if (handles_open)
+        uv_timer_set_repeat(&cron_timer, cron_period_ms());
+    srv_clients_apply_limits();
+}
+
+/* ---------------------------------------------------------------------
+ * Startup
+ * ------------------------------------------------------------------ */
+
+/* Fill buf with n random bytes from /dev/urandom (falling back to the
+ * clock and pid when it cannot be read). */
+static void random_bytes(unsigned char *buf, size_t n)
+{
+    FILE *f = fopen("/dev/urandom", "r");
+    size_t got = 0;
+
+    if (f) {
+        got = fread(buf, 1, n, f);
+        fclose(f);
+    }
+    for (size_t i = got; i < n; i++)
+        buf[i] = (unsigned char)((uint64_t)srv_ustime_now() >> (i % 8) ^
+                                 (uint64_t)getpid() * (i + 1));
+}
+
+/* Seed the keyed hash and make the run id. */
+static void init_random(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char seed[16], rid[20];
+
+    random_bytes(seed, sizeof(seed));
+    hp_hash_seed(seed);
+    random_bytes(rid, sizeof(rid));
+    for (size_t i = 0; i < sizeof(rid); i++) {
+        srv.runid[2 * i] = hex[rid[i] >> 4];
+        srv.runid[2 * i + 1] = hex[rid[i] & 15];
+    }
+    srv.runid[40] = '\0';
+}
+
+/* Write the pid file when configured (failure is only logged, as Redis).*/
+static void pidfile_write(void)
+{
+    FILE *f;
+
+    if (!srv.cfg.pidfile || !srv.cfg.pidfile[0])
+        return;
+    f = fopen(srv.cfg.pidfile, "w");
+    if (!f) {
+        srv_log(SRV_LOG_WARNING, "Failed to write PID file: %s",
+                strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    pidfile_written = 1;
+}
+
+/* Start the cron timer, the prepare/check pair and the signal handlers. */
+static int handles_start(void)
+{
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(srv.loop, &cron_timer);
+    uv_prepare_init(srv.loop, &prepare_handle);
+    uv_check_init(srv.loop, &check_handle);
+    uv_signal_init(srv.loop, &sigterm_handle);
+    uv_signal_init(srv.loop, &sigint_handle);
+    handles_open = 1;
+    rc = uv_timer_start(&cron_timer, on_cron, cron_period_ms(),
+                        cron_period_ms());
+    if (rc == 0)
+        rc = uv_prepare_start(&prepare_handle, on_prepare);
+    if (rc == 0)
+        rc = uv_check_start(&check_handle, on_check);
+    if (rc == 0)
+        rc = uv_signal_start(&sigterm_handle, on_signal, SIGTERM);
+    if (rc == 0)
+        rc = uv_signal_start(&sigint_handle, on_signal, SIGINT);
+    return rc;
+}
+
+/* Log the Redis-style startup banner lines. */
+static void log_banner(void)
+{
+    srv_log(SRV_LOG_WARNING, "oO0OoO0OoO0Oo gencache is starting "
+                             "oO0OoO0OoO0Oo");
+    srv_log(SRV_LOG_WARNING, "gencache version=%s (Redis %s compatible), "
+                             "bits=%d, pid=%d, just started",
+            SRV_GENCACHE_VERSION, SRV_VERSION, (int)(sizeof(void *) * 8),
+            (int)getpid());
+    if (srv.cfg.configfile)
+        srv_log(SRV_LOG_WARNING, "Configuration loaded");
+    else
+        srv_log(SRV_LOG_WARNING, "Warning: no config file specified, using "
+                                 "the default config. In order to specify "
+                                 "a config file use gencached "
+                                 "/path/to/gencached.conf");
+    srv_log(SRV_LOG_NOTICE, "Running mode=standalone, port=%d.",
+            srv.cfg.port);
+}
+
+/* ---------------------------------------------------------------------
+ * Shutdown
+ * ------------------------------------------------------------------ */
+
+/* Close every handle, let the loop run their close callbacks, close the
+ * loop, and free all server state. Safe after a partial startup. */
+static void teardown(void)
+{
+    if (loop_ready) {
+        srv_net_close_listeners();
+        srv_clients_free_all();
+        if (handles_open) {
+            uv_close((uv_handle_t *)&cron_timer, NULL);
+            uv_close((uv_handle_t *)&prepare_handle, NULL);
+            uv_close((uv_handle_t *)&check_handle, NULL);
+            uv_close((uv_handle_t *)&sigterm_handle, NULL);
+            uv_close((uv_handle_t *)&sigint_handle, NULL);
+            handles_open = 0;
+        }
+        uv_run(srv.loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(srv.loop) != 0)
+            srv_log(SRV_LOG_WARNING, "Event loop still had open handles "
+                                     "at exit");
+        loop_ready = 0;
+    }
+    if (pidfile_written) {
+        srv_log(SRV_LOG_NOTICE, "Removing the pid file.");
+        unlink(srv.cfg.pidfile);
+        pidfile_written = 0;
+    }
+    free(srv.monitors);
+    srv.monitors = NULL;
+    srv.nmonitors = 0;
+    srv_db_fini_all();
+    srv_slowlog_free();
+    srv_errorstats_reset();
+}
+
+/* ---------------------------------------------------------------------
+ * Main
+ * ------------------------------------------------------------------ */
+
+/* Run the server (see srv.h). */
+int srv_main(int argc, char **argv)
+{
+    int rc;
+
+    resp_set_allocator(hp_malloc, hp_realloc, hp_free);
+    if (srv_config_load(argc, argv) < 0)
+        return 1;
+    init_random();
+    srv_info_new_replid();
+    srv.start_time_ms = srv.mstime_cache = srv_mstime_now();
+    log_banner();
+    if (uv_loop_init(&loop) != 0) {
+        srv_log(SRV_LOG_WARNING, "Failed creating the event loop");
+        srv_config_free();
+        return 1;
+    }
+    srv.loop = &loop;
+    loop_ready = 1;
+    rc = srv_db_init_all();
+    if (rc == 0)
+        rc = srv_net_listen();
+    if (rc == 0)
+        rc = handles_start();
+    if (rc != 0) {
+        teardown();
+        srv_config_free();
+        return 1;
+    }
+    srv_log(SRV_LOG_NOTICE, "Server initialized");
+    pidfile_write();
+    srv_log(SRV_LOG_NOTICE, "Ready to accept connections tcp");
+    uv_run(srv.loop, UV_RUN_DEFAULT);
+    teardown();
+    srv_log(SRV_LOG_WARNING, "gencache is now ready to exit, bye bye...");
+    srv_config_free();
+    return srv.exit_code;
+}
