@@ -190,7 +190,9 @@ int resp_set_deferred(resp_buf_t *b, size_t handle, char kind, int64_t n);
 
 /* Helpers shared with the server: int64 <-> decimal as Redis does
  * (string2ll: no leading '+', no leading zeros, no spaces, fits int64).
- * resp_ll2str returns the length written (buf needs 21 bytes). */
+ * resp_str2ll returns 1 and stores *out when s is such an integer, else 0
+ * (like Redis's string2ll, not the 0/-errno convention). resp_ll2str
+ * returns the length written (buf needs 21 bytes). */
 int resp_str2ll(const char *s, size_t len, int64_t *out);
 size_t resp_ll2str(char *buf, int64_t v);
 
