@@ -29,6 +29,12 @@ typedef struct th_server {
  * PING (PONG or NOAUTH both count), up to 10 s. 0 on success, -1 on
  * failure (the log is printed to stderr). */
 int th_server_start(th_server_t *s, const char *const *args);
+/* Same, with a config file path passed as the server's first argument
+ * (before the harness's own --port/--bind directives and args). */
+int th_server_start_conf(th_server_t *s, const char *conf_path,
+                         const char *const *args);
+/* A TCP port on 127.0.0.1 that was free when probed, or -1. */
+int th_free_port(void);
 /* SIGTERM, wait up to 10 s, then SIGKILL. Returns the exit status as
  * waitpid reports it (WEXITSTATUS when exited), -1 if killed. Frees ctx. */
 int th_server_stop(th_server_t *s);

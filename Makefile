@@ -1,0 +1,56 @@
+# gencache: `make run` starts the server with conf/gencached.conf, `make test`
+# builds and runs every test suite and ends with "N passed, M failed".
+# Both first install missing build/test packages (Debian, as root; see
+# .ci/deps.sh), then configure and build with meson.
+
+SHELL := /bin/bash
+MESON ?= meson
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CONF ?= conf/gencached.conf
+SHARED ?= ../shared
+# Extra server arguments for `make run`, e.g. RUNARGS="--port 7000".
+RUNARGS ?=
+# Extra `meson test` arguments, e.g. TESTARGS="--suite integration".
+TESTARGS ?=
+
+.PHONY: all deps build run test asan bench compat clean format
+
+all: build
+
+deps:
+	@.ci/deps.sh
+
+# Configure once (a half-configured dir is set up again); ninja reconfigures
+# by itself when a meson.build changes.
+build: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then \
+	    rm -rf $(BUILD) && $(MESON) setup $(BUILD); fi
+	$(MESON) compile -C $(BUILD)
+
+run: build
+	$(BUILD)/server/gencached $(CONF) $(RUNARGS)
+
+# One summary over every case of every suite; a build failure counts as one
+# failed case so the last line is always "N passed, M failed".
+test: deps
+	@.ci/test.sh $(BUILD) "" $(TESTARGS)
+
+asan: deps
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:print_summary=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	.ci/test.sh $(ASAN_BUILD) "-Db_sanitize=address,undefined -Db_lundef=false" \
+	    --timeout-multiplier 3 $(TESTARGS)
+
+bench: build
+	GENCACHED_BIN=$(BUILD)/server/gencached tests/bench/bench.sh
+
+compat: build
+	GENCACHED_BIN=$(BUILD)/server/gencached SHARED=$(SHARED) tests/compat/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+format:
+	@command -v clang-format >/dev/null || .ci/deps.sh clang-format
+	git ls-files '*.c' '*.h' | xargs clang-format -i
