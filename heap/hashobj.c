@@ -1,5 +1,5 @@
 /*
- * hashobj.c - hash objects behind HSET, HGET, HDEL, HLEN, HEXISTS,
+ * hashobj.c - hash objects behind HSET, HGET, HDEL, HLEN, HEXISTS, HSCAN,
  * HRANDFIELD and HGETALL. Small hashes are a listpack of alternating
  * fields and values; past hp_limits (hash_max_listpack_entries fields, or
  * a field/value longer than hash_max_listpack_value) the hash becomes a
@@ -286,4 +286,92 @@ int hp_hash_iter_next(hp_hash_iter_t *it, hp_elem_t *f, hp_elem_t *v)
 void hp_hash_iter_fini(hp_hash_iter_t *it)
 {
     if (it->o->encoding == HP_ENC_HASHTABLE) hp_dict_iter_fini(&it->di);
+}
+
+/* Carries the caller's callback through hp_dict_scan. */
+typedef struct scan_ctx {
+    hp_hash_scan_fn fn;
+    void *ud;
+} scan_ctx_t;
+
+/* hp_dict_scan callback: hand one hashtable entry to the caller. */
+static void scan_entry(void *ud, const hp_dict_entry_t *e)
+{
+    scan_ctx_t *sc = ud;
+    hp_elem_t f, v;
+
+    entry_pair(e, &f, &v);
+    sc->fn(sc->ud, &f, &v);
+}
+
+/* HSCAN step (heap.h): listpacks whole, hashtables by dict cursor. */
+uint64_t hp_hash_scan(hp_obj_t *o, uint64_t cursor, hp_hash_scan_fn fn,
+                      void *ud)
+{
+    scan_ctx_t sc = {fn, ud};
+
+    assert_hash(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        hp_hash_iter_t it;
+        hp_elem_t f, v;
+
+        hp_hash_iter_init(&it, o);
+        while (hp_hash_iter_next(&it, &f, &v))
+            fn(ud, &f, &v);
+        hp_hash_iter_fini(&it);
+        return 0;
+    }
+    return hp_dict_scan(o->v.ptr, cursor, scan_entry, &sc);
+}
+
+/* A hashtable holding the pairs of hashtable d. NULL on OOM. */
+static hp_dict_t *dict_dup(hp_dict_t *d)
+{
+    hp_dict_t *n = hp_dict_new(&hash_dict_type);
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+    int rc = 0;
+
+    if (!n) return NULL;
+    hp_dict_iter_init(&it, d, 1);
+    while (rc >= 0 && (e = hp_dict_iter_next(&it))) {
+        const hp_rawbuf_t *rb = e->v.ptr;
+
+        rc = dict_set(n, e->key, e->keylen, rb->buf, rb->len);
+    }
+    hp_dict_iter_fini(&it);
+    if (rc < 0) {
+        hp_dict_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* New reference: a copy of hash o keeping its encoding. NULL on OOM. */
+hp_obj_t *hp_hash_dup(const hp_obj_t *o)
+{
+    hp_obj_t *n;
+    void *body;
+
+    assert_hash(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        size_t bytes = hp_lp_bytes(o->v.ptr);
+
+        body = hp_malloc(bytes);
+        if (body) memcpy(body, o->v.ptr, bytes);
+    } else {
+        body = dict_dup(o->v.ptr);
+    }
+    if (!body) return NULL;
+    n = hp__obj_alloc(sizeof(*n), o->encoding);
+    if (!n) {
+        if (o->encoding == HP_ENC_LISTPACK)
+            hp_lp_free(body);
+        else
+            hp_dict_free(body);
+        return NULL;
+    }
+    n->type = HP_TYPE_HASH;
+    n->v.ptr = body;
+    return n;
 }

@@ -56,6 +56,8 @@ enum hp_encoding {
     HP_ENC_LISTPACK = 3,  /* "listpack": hashes/zsets (heap_cont.h) */
     HP_ENC_QUICKLIST = 4, /* "quicklist": every list (Redis 7.0) */
     HP_ENC_HASHTABLE = 5, /* "hashtable": big hashes (hp_dict_t) */
+    HP_ENC_INTSET = 6,    /* "intset": small all-integer sets */
+    HP_ENC_SKIPLIST = 7,  /* "skiplist": big zsets (heap/zsetobj.c) */
     /* later: intset, skiplist */
 };
 
@@ -141,6 +143,11 @@ int hp_str_append(hp_obj_t *o, const char *s, size_t len);
 int hp_str_setrange(hp_obj_t *o, size_t offset, const char *s, size_t len);
 int hp_str_set_int(hp_obj_t *o, int64_t v); /* becomes int-encoded */
 int hp_str_set(hp_obj_t *o, const char *s, size_t len);
+/* Write access to o's bytes (SETBIT, BITFIELD, BITOP): makes o raw and, if
+ * shorter than minlen, zero-pads it to minlen bytes. *bytes gets the
+ * buffer (hp_str_len(o) bytes, borrowed, valid until o changes). 0,
+ * -ENOMEM (o unchanged) or -EINVAL. */
+int hp_str_writable(hp_obj_t *o, size_t minlen, char **bytes);
 
 /* True if o is a shared immortal object (never mutate those in place). */
 int hp_obj_is_shared(const hp_obj_t *o);
@@ -369,5 +376,182 @@ void hp_hash_iter_init(hp_hash_iter_t *it, hp_obj_t *o);
 /* Next pair (borrowed); 0 when done, 1 otherwise. */
 int hp_hash_iter_next(hp_hash_iter_t *it, hp_elem_t *f, hp_elem_t *v);
 void hp_hash_iter_fini(hp_hash_iter_t *it);
+
+/* HSCAN step (added for t_hash.c): call fn on the pairs at cursor and
+ * return the next cursor, 0 when done. A listpack hash is walked whole in
+ * one call (returns 0, as Redis); a hashtable one through hp_dict_scan,
+ * with its guarantees. fn must not change the hash. */
+typedef void (*hp_hash_scan_fn)(void *ud, const hp_elem_t *f,
+                                const hp_elem_t *v);
+uint64_t hp_hash_scan(hp_obj_t *o, uint64_t cursor, hp_hash_scan_fn fn,
+                      void *ud);
+/* New reference: a copy of hash o with the same encoding (COPY). NULL on
+ * OOM. */
+hp_obj_t *hp_hash_dup(const hp_obj_t *o);
+
+/* ---------------------------------------------------------------------
+ * Sets (heap/setobj.c): "intset" (sorted integers, heap_cont.h) while
+ * every member is a canonical int64 and there are at most
+ * set_max_intset_entries of them, else "hashtable" (hp_dict_t keys, no
+ * values). As Redis 7.0 (no listpack sets), never converts back.
+ * ------------------------------------------------------------------ */
+
+/* New reference: an empty set (intset). NULL on OOM. */
+hp_obj_t *hp_set_new(void);
+/* New reference: an empty set already encoded as a hashtable (Redis's
+ * setTypeCreate for a first member that is not an integer). */
+hp_obj_t *hp_set_new_hashtable(void);
+size_t hp_set_len(const hp_obj_t *o);
+/* Add a copy of s: 1 added, 0 already a member, -ENOMEM (unchanged; a
+ * conversion that succeeded before the failure stays). */
+int hp_set_add(hp_obj_t *o, const char *s, size_t len);
+/* As hp_set_add for an element view (integers avoid formatting). */
+int hp_set_add_elem(hp_obj_t *o, const hp_elem_t *e);
+/* Remove s: 1 removed, 0 not a member. Never fails. */
+int hp_set_remove(hp_obj_t *o, const char *s, size_t len);
+int hp_set_remove_elem(hp_obj_t *o, const hp_elem_t *e);
+/* Membership: 1 or 0. */
+int hp_set_ismember(hp_obj_t *o, const char *s, size_t len);
+int hp_set_ismember_elem(hp_obj_t *o, const hp_elem_t *e);
+/* A random member (borrowed; intset members as integers). 0, or -ENOENT
+ * when empty. */
+int hp_set_random(hp_obj_t *o, hp_elem_t *e);
+/* New reference: remove a random member and return it as a string object
+ * (hp_str_new_encoded). NULL when empty, or on OOM with *err = -ENOMEM
+ * and the set unchanged (err may be NULL). */
+hp_obj_t *hp_set_pop(hp_obj_t *o, int *err);
+/* New reference: a copy of set o with the same encoding (COPY). NULL on
+ * OOM. */
+hp_obj_t *hp_set_dup(const hp_obj_t *o);
+/* Convert an intset to a hashtable now. 0 or -ENOMEM (unchanged). */
+int hp_set_to_hashtable(hp_obj_t *o);
+
+/* SSCAN: call fn on the members at cursor and return the next cursor (0
+ * when done). An intset returns every member at once (cursor 0), as
+ * Redis does for its compact encodings; a hashtable scans as hp_dict_scan.
+ * fn must not change the set. */
+typedef void (*hp_set_scan_fn)(void *ud, const hp_elem_t *e);
+uint64_t hp_set_scan(hp_obj_t *o, uint64_t cursor, hp_set_scan_fn fn,
+                     void *ud);
+
+/* Iteration over the members (SMEMBERS, set algebra). Intsets yield
+ * ascending integers. The set being walked must not change, except that
+ * hp_set_remove of the member just returned is allowed on a hashtable
+ * (safe dict iterator). */
+typedef struct hp_set_iter {
+    hp_obj_t *o;
+    size_t i;           /* intset position */
+    hp_dict_iter_t di;  /* hashtable position */
+} hp_set_iter_t;
+void hp_set_iter_init(hp_set_iter_t *it, hp_obj_t *o);
+/* Next member (borrowed) into *e; 0 when done, 1 otherwise. */
+int hp_set_iter_next(hp_set_iter_t *it, hp_elem_t *e);
+void hp_set_iter_fini(hp_set_iter_t *it);
+
+/* ---------------------------------------------------------------------
+ * Sorted sets (heap/zsetobj.c, heap/skiplist.c): "listpack" (member,
+ * score pairs ordered by score then member) while the zset has at most
+ * zset_max_listpack_entries members of at most zset_max_listpack_value
+ * bytes, else "skiplist" (a skiplist with rank spans plus a member ->
+ * score dict). Ranks are 0-based in ascending (score, member) order.
+ * Member bytes compare as memcmp, a shorter prefix first.
+ * ------------------------------------------------------------------ */
+
+/* hp_zset_add flags (ZADD options). */
+#define HP_ZADD_NX (1 << 0)   /* only add new members */
+#define HP_ZADD_XX (1 << 1)   /* only update existing members */
+#define HP_ZADD_GT (1 << 2)   /* update only to a greater score */
+#define HP_ZADD_LT (1 << 3)   /* update only to a lower score */
+#define HP_ZADD_INCR (1 << 4) /* add score to the current one */
+/* hp_zset_add out flags. */
+#define HP_ZADD_OUT_ADDED (1 << 0)   /* the member was new */
+#define HP_ZADD_OUT_UPDATED (1 << 1) /* its score changed */
+#define HP_ZADD_OUT_NOP (1 << 2)     /* nothing done (NX/XX/GT/LT) */
+#define HP_ZADD_OUT_NAN (1 << 3)     /* the (resulting) score is NaN */
+
+/* A score interval; minex/maxex make a bound exclusive ("(1.5"). */
+typedef struct hp_zrange {
+    double min, max;
+    int minex, maxex;
+} hp_zrange_t;
+
+/* One bound of a lex interval: inf -1 is "-" (below everything), +1 is
+ * "+" (above everything), 0 a member s[0..len) with ex 1 for "(". */
+typedef struct hp_zlex_bound {
+    const char *s;
+    size_t len;
+    int inf;
+    int ex;
+} hp_zlex_bound_t;
+typedef struct hp_zlex {
+    hp_zlex_bound_t min, max;
+} hp_zlex_t;
+
+/* New reference: an empty zset, "listpack" when size_hint <=
+ * zset_max_listpack_entries and len_hint <= zset_max_listpack_value, else
+ * "skiplist" (Redis 7.0's choice at ZADD: pass entries 1 and the first
+ * member's length). NULL on OOM. */
+hp_obj_t *hp_zset_new(size_t size_hint, size_t len_hint);
+/* New reference: a deep copy of zset o with the same encoding (COPY).
+ * NULL on OOM. */
+hp_obj_t *hp_zset_copy(const hp_obj_t *o);
+size_t hp_zset_len(const hp_obj_t *o);
+
+/* ZADD one member, as Redis's zsetAdd: flags HP_ZADD_*, *out gets
+ * HP_ZADD_OUT_* and *newscore (may be NULL) the member's score after the
+ * call when it was added or updated (or the INCR result). Converts to
+ * skiplist past the limits. 0, or -ENOMEM (unchanged); a NaN score (or
+ * INCR result) changes nothing and sets HP_ZADD_OUT_NAN. */
+int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
+                int flags, int *out, double *newscore);
+/* ZREM one member: 0 or -ENOENT. */
+int hp_zset_remove(hp_obj_t *o, const char *m, size_t len);
+/* The score of member m: 0 or -ENOENT. */
+int hp_zset_score(hp_obj_t *o, const char *m, size_t len, double *score);
+/* ZRANK (reverse 0) / ZREVRANK (1) of m, or -1 when absent. */
+long hp_zset_rank(hp_obj_t *o, const char *m, size_t len, int reverse);
+
+/* Ranks [*first, *first + *count) hold exactly the members whose score is
+ * in r (*count 0 when none). O(log n) on skiplists. */
+void hp_zset_span_score(hp_obj_t *o, const hp_zrange_t *r, size_t *first,
+                        size_t *count);
+/* As above for a lex range (meaningful when all scores are equal, as in
+ * Redis). */
+void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
+                      size_t *count);
+/* Delete count members from rank first (clipped). Returns how many. */
+size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count);
+/* The member at rank (borrowed) and its score: 0 or -ERANGE. */
+int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score);
+/* A uniformly random member (borrowed) and its score: 0, or -ENOENT when
+ * empty. */
+int hp_zset_random(hp_obj_t *o, hp_elem_t *m, double *score);
+/* Convert a skiplist zset back to listpack when it fits the limits (as
+ * Redis 7.0 does for ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE results). 0 or
+ * -ENOMEM (unchanged, still valid). */
+int hp_zset_shrink_if_small(hp_obj_t *o);
+
+/* Iteration from rank `rank` over up to `count` members, towards higher
+ * ranks (reverse 0) or lower ones (reverse 1). The zset must not change
+ * while iterating. */
+typedef struct hp_zset_iter {
+    hp_obj_t *o;
+    unsigned char *p; /* listpack: member entry */
+    void *node;       /* skiplist node */
+    size_t left;
+    int reverse;
+} hp_zset_iter_t;
+void hp_zset_iter_init(hp_zset_iter_t *it, hp_obj_t *o, size_t rank,
+                       size_t count, int reverse);
+/* Next member (borrowed) and score; 1, or 0 when done. */
+int hp_zset_iter_next(hp_zset_iter_t *it, hp_elem_t *m, double *score);
+
+/* ZSCAN: call fn for the members at cursor, return the next cursor (0 at
+ * the end). A listpack zset is returned whole at cursor 0. fn must not
+ * change the zset. */
+typedef void (*hp_zset_scan_fn)(void *ud, const char *m, size_t len,
+                                double score);
+uint64_t hp_zset_scan(hp_obj_t *o, uint64_t cursor, hp_zset_scan_fn fn,
+                      void *ud);
 
 #endif /* GENCACHE_HEAP_HEAP_H */

@@ -54,14 +54,14 @@ enum {
 };
 
 static srv_command_t sub_table[SUBPOS_END + 1] = {
-#define CMD(name, ...) {NULL},
+#define CMD(unused_, ...) {.name = NULL},
 #define SUB(parent, name, cname, arity, flags, fk, lk, step, since, summary) \
     {#parent "|" #name, cmd_##parent##_##cname, arity, flags, fk, lk, step,  \
      NULL, since, summary, NULL, NULL, 0, 0, 0, 0},
 #include "commands.def"
 #undef CMD
 #undef SUB
-    {NULL},
+    {.name = NULL},
 };
 
 static srv_command_t cmd_table[] = {

@@ -239,9 +239,37 @@ static hp_obj_t *copy_string(const hp_obj_t *o)
     return n;
 }
 
+/* Copy of a list: every element pushed in order into a new list. */
+static hp_obj_t *copy_list(const hp_obj_t *o)
+{
+    hp_obj_t *src = (hp_obj_t *)o; /* the iterator only reads */
+    hp_obj_t *n = hp_list_new();
+    hp_list_iter_t it;
+    hp_elem_t e;
+
+    if (n == NULL) {
+        return NULL;
+    }
+    hp_list_iter_init(&it, src, 0, hp_list_len(src), 0);
+    while (hp_list_iter_next(&it, &e)) {
+        char buf[HP_INT_BUF];
+        size_t len;
+        const char *s = hp_elem_bytes(&e, buf, &len);
+
+        if (hp_list_push(n, HP_LIST_TAIL, s, len) != 0) {
+            hp_decref(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
 /* Copy functions by hp_type; data types add theirs here. */
 static copy_fn_t *const copy_fns[] = {
     [HP_TYPE_STRING] = copy_string,
+    [HP_TYPE_LIST] = copy_list,
+    [HP_TYPE_HASH] = hp_hash_dup,
+    [HP_TYPE_SET] = hp_set_dup,
 };
 
 /* New reference: a copy of o, or NULL (OOM, or no copy function). */

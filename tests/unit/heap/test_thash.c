@@ -249,6 +249,104 @@ static void test_thash_oom_every_point(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* hp_hash_scan callback (t_hash.c's HSCAN): count each field seen. */
+static void scan_count(void *ud, const hp_elem_t *f, const hp_elem_t *v)
+{
+    int *seen = ud;
+
+    (void)v;
+    seen[field_index(f)]++;
+}
+
+/* Fill a hash with fields 0..n-1 (model m), limits as given. */
+static hp_obj_t *filled_hash(model_t *m, int n)
+{
+    hp_obj_t *o = hp_hash_new();
+
+    for (int i = 0; i < n; i++) op_set(o, m, i, (size_t)n);
+    return o;
+}
+
+/* HSCAN: a listpack is returned whole with cursor 0; a hashtable's scan
+ * returns every field at least once over the cursor walk, also when the
+ * table grows between steps. */
+static void test_thash_scan_both_encodings(void **state)
+{
+    size_t saved = hp_limits.hash_max_listpack_entries;
+    size_t saved_value = hp_limits.hash_max_listpack_value;
+    model_t *m = calloc(1, sizeof(*m));
+    int seen[NFIELDS];
+    hp_obj_t *o;
+    uint64_t cur = 0;
+    int steps = 0;
+
+    (void)state;
+    rng_state = 7;
+    hp_limits.hash_max_listpack_entries = 128;
+    hp_limits.hash_max_listpack_value = VMAX; /* no value converts */
+    o = filled_hash(m, 50);
+    assert_string_equal(hp_encoding_name(o), "listpack");
+    memset(seen, 0, sizeof(seen));
+    assert_int_equal(hp_hash_scan(o, 12345, scan_count, seen), 0);
+    for (int i = 0; i < 50; i++) assert_int_equal(seen[i], 1);
+    hp_decref(o);
+
+    memset(m, 0, sizeof(*m));
+    hp_limits.hash_max_listpack_entries = 16;
+    o = filled_hash(m, 100);
+    assert_string_equal(hp_encoding_name(o), "hashtable");
+    memset(seen, 0, sizeof(seen));
+    do {
+        cur = hp_hash_scan(o, cur, scan_count, seen);
+        if (++steps == 3) /* grow mid-scan: starts a rehash */
+            for (int i = 100; i < NFIELDS; i++)
+                op_set(o, m, i, NFIELDS);
+    } while (cur != 0);
+    assert_true(steps > 1);
+    for (int i = 0; i < 100; i++) assert_true(seen[i] >= 1);
+    check(o, m);
+    hp_limits.hash_max_listpack_entries = saved;
+    hp_limits.hash_max_listpack_value = saved_value;
+    hp_decref(o);
+    free(m);
+}
+
+/* COPY: hp_hash_dup keeps the encoding and the pairs, is independent of
+ * the original, and fails cleanly at every allocation. */
+static void test_thash_dup(void **state)
+{
+    size_t base = hp_mem_used(), saved = hp_limits.hash_max_listpack_entries;
+    model_t *m = calloc(1, sizeof(*m));
+    hp_obj_t *o, *d;
+
+    (void)state;
+    rng_state = 11;
+    for (int round = 0; round < 2; round++) {
+        memset(m, 0, sizeof(*m));
+        hp_limits.hash_max_listpack_entries = round ? 8 : 128;
+        o = filled_hash(m, 40);
+        for (long n = 1;; n++) {
+            size_t before = hp_mem_used();
+
+            oom_fail_at(n, 0);
+            d = hp_hash_dup(o);
+            oom_off();
+            if (d) break;
+            assert_int_equal(hp_mem_used(), before);
+        }
+        assert_int_equal(d->refcount, 1);
+        assert_int_equal(d->encoding, o->encoding);
+        check(d, m);
+        assert_int_equal(hp_hash_del(o, "f0", 2), 0);
+        check(d, m); /* the copy is unaffected */
+        hp_decref(o);
+        hp_decref(d);
+    }
+    hp_limits.hash_max_listpack_entries = saved;
+    free(m);
+    assert_int_equal(hp_mem_used(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_thash_random_converts_on_entries),
         cmocka_unit_test(test_thash_converts_on_long_field_and_value),
         cmocka_unit_test(test_thash_oom_every_point),
+        cmocka_unit_test(test_thash_scan_both_encodings),
+        cmocka_unit_test(test_thash_dup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
