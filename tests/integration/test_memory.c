@@ -1,0 +1,107 @@
+/*
+ * test_memory.c - MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static long long int_reply(redisContext *c, const char *cmd)
+{
+    redisReply *r = th_cmd(c, cmd);
+    long long v;
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static void test_memory_usage_grows_with_value(void **state)
+{
+    th_server_t *s = *state;
+    long long small, big;
+    char value[2001];
+
+    memset(value, 'x', sizeof(value) - 1);
+    value[sizeof(value) - 1] = '\0';
+    th_expect_status(s->ctx, "OK", "SET small v");
+    th_expect_status(s->ctx, "OK", "SET big %s", value);
+    small = int_reply(s->ctx, "MEMORY USAGE small");
+    big = int_reply(s->ctx, "MEMORY USAGE big");
+    assert_true(small > 0);
+    assert_true(big >= small + 2000);
+    th_expect_int(s->ctx, small, "MEMORY USAGE small SAMPLES 0");
+    th_expect_nil(s->ctx, "MEMORY USAGE nokey");
+}
+
+static void test_memory_usage_errors(void **state)
+{
+    th_server_t *s = *state;
+    th_expect_status(s->ctx, "OK", "SET k v");
+    th_expect_error(s->ctx, "ERR syntax error", "MEMORY USAGE k SAMPLES");
+    th_expect_error(s->ctx, "ERR syntax error", "MEMORY USAGE k SAMPLES -1");
+    th_expect_error(s->ctx, "ERR syntax error", "MEMORY USAGE k foo 1");
+    th_expect_error(s->ctx, "ERR value is not an integer or out of range",
+                    "MEMORY USAGE k SAMPLES x");
+    th_expect_error(s->ctx,
+                    "ERR wrong number of arguments for 'memory|usage' command",
+                    "MEMORY USAGE");
+    th_expect_error(s->ctx,
+                    "ERR unknown subcommand 'nosuch'. Try MEMORY HELP.",
+                    "MEMORY nosuch");
+}
+
+static void test_memory_stats_fields(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r;
+    int seen = 0;
+
+    th_expect_status(s->ctx, "OK", "SET a 1");
+    r = th_cmd(s->ctx, "MEMORY STATS");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *name = r->element[i]->str;
+        if (!strcmp(name, "keys.count")) {
+            assert_int_equal(r->element[i + 1]->integer, 1);
+            seen++;
+        } else if (!strcmp(name, "total.allocated")) {
+            assert_true(r->element[i + 1]->integer > 0);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    freeReplyObject(r);
+}
+
+static void test_memory_doctor_purge_malloc_stats(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r = th_cmd(s->ctx, "MEMORY DOCTOR");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_true(r->len > 0);
+    freeReplyObject(r);
+    r = th_cmd(s->ctx, "MEMORY MALLOC-STATS");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_non_null(strstr(r->str, "<malloc"));
+    freeReplyObject(r);
+    th_expect_status(s->ctx, "OK", "MEMORY PURGE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_memory_usage_grows_with_value,
+                               th_test_setup),
+        cmocka_unit_test_setup(test_memory_usage_errors, th_test_setup),
+        cmocka_unit_test_setup(test_memory_stats_fields, th_test_setup),
+        cmocka_unit_test_setup(test_memory_doctor_purge_malloc_stats,
+                               th_test_setup),
+    };
+    return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+}
