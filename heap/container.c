@@ -9,6 +9,7 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_zset.h"
 
 /* Redis 7.0's defaults. Executor thread (CONFIG SET writes them). */
 hp_limits_t hp_limits = {
@@ -59,6 +60,12 @@ void hp__container_free(hp_obj_t *o)
     case HP_ENC_HASHTABLE:
         hp_dict_free(o->v.ptr);
         break;
+    case HP_ENC_INTSET:
+        hp_is_free(o->v.ptr);
+        break;
+    case HP_ENC_SKIPLIST:
+        hp__zset_sl_free(o->v.ptr);
+        break;
     default:
         assert(!"hp_decref: unknown encoding");
         break;
@@ -75,6 +82,10 @@ size_t hp__container_mem(const hp_obj_t *o)
         return hp_malloc_size(o->v.ptr);
     case HP_ENC_HASHTABLE:
         return hashtable_mem(o->v.ptr);
+    case HP_ENC_SKIPLIST:
+        return hp__zset_sl_mem(o->v.ptr);
+    case HP_ENC_INTSET:
+        return hp_malloc_size(o->v.ptr);
     default:
         return 0;
     }

@@ -159,6 +159,44 @@ size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len);
 int hp_ql_validate(const hp_ql_t *ql);
 
 /* ---------------------------------------------------------------------
+ * Intset (heap/intset.c): the body of small all-integer sets.
+ *
+ * One block: [width u32][count u32] then count elements of `width` bytes
+ * (2, 4 or 8; native byte order, read with memcpy), strictly ascending.
+ * width is the smallest that held every value ever added: adding a wider
+ * value widens all elements first (it then goes first or last, being
+ * below or above all the others); removals never narrow, as Redis.
+ * The block is resized to exactly fit on every add and remove.
+ * ------------------------------------------------------------------ */
+
+typedef struct hp_intset {
+    uint32_t width; /* bytes per element: 2, 4 or 8 */
+    uint32_t count;
+    unsigned char data[];
+} hp_intset_t;
+
+/* New empty intset (width 2). NULL on OOM. */
+hp_intset_t *hp_is_new(void);
+void hp_is_free(hp_intset_t *is);
+size_t hp_is_len(const hp_intset_t *is);
+/* Bytes in use (header and elements). */
+size_t hp_is_bytes(const hp_intset_t *is);
+/* Element i, 0 <= i < count (ascending order). */
+int64_t hp_is_get(const hp_intset_t *is, size_t i);
+int hp_is_find(const hp_intset_t *is, int64_t v);
+/* Add v (*added, may be NULL: 1 new, 0 present). *isp may move. 0 or
+ * -ENOMEM (unchanged). */
+int hp_is_add(hp_intset_t **isp, int64_t v, int *added);
+/* Remove v: 1 removed, 0 absent. Never fails; *isp may move. */
+int hp_is_remove(hp_intset_t **isp, int64_t v);
+/* A random element; the intset must not be empty. */
+int64_t hp_is_random(const hp_intset_t *is);
+/* Seed hp_is_random (tests). */
+void hp__is_random_seed(uint64_t seed);
+/* Structural check (tests): 0 or -EINVAL. */
+int hp_is_validate(const hp_intset_t *is);
+
+/* ---------------------------------------------------------------------
  * Dispatch by encoding for container objects (heap/container.c), called
  * by object.c for every encoding that is not a string's.
  * ------------------------------------------------------------------ */

@@ -119,6 +119,10 @@ const char *hp_encoding_name(const hp_obj_t *o)
         return "quicklist";
     case HP_ENC_HASHTABLE:
         return "hashtable";
+    case HP_ENC_SKIPLIST:
+        return "skiplist";
+    case HP_ENC_INTSET:
+        return "intset";
     default:
         return "unknown";
     }

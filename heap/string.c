@@ -370,3 +370,28 @@ int hp_str_set(hp_obj_t *o, const char *s, size_t len)
     rb->buf[len] = '\0';
     return 0;
 }
+
+/* Give write access to o's bytes after making it raw and zero-padding it
+ * to at least minlen bytes (the bit commands). *bytes is borrowed, valid
+ * until o changes. 0, -ENOMEM (o unchanged) or -EINVAL (not a private
+ * string, or minlen too large). */
+int hp_str_writable(hp_obj_t *o, size_t minlen, char **bytes)
+{
+    hp_rawbuf_t *rb;
+    size_t cur;
+    int rc;
+
+    if (!mutable_str(o)) return -EINVAL;
+    if (minlen > SIZE_MAX / 2) return -EINVAL;
+    cur = hp_str_len(o);
+    rc = make_raw_room(o, minlen > cur ? minlen : cur);
+    if (rc < 0) return rc;
+    rb = o->v.ptr;
+    if (minlen > cur) {
+        memset(rb->buf + cur, 0, minlen - cur);
+        rb->len = minlen;
+        rb->buf[minlen] = '\0';
+    }
+    *bytes = rb->buf;
+    return 0;
+}

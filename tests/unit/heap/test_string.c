@@ -282,6 +282,44 @@ static void test_string_mutators_refuse_shared(void **state)
     assert_int_equal(hp_str_get_int(&fake, &(int64_t){0}), -EINVAL);
 }
 
+static void test_string_writable_grows_with_zeros(void **state)
+{
+    hp_obj_t *e = hp_str_new("ab", 2), *i = hp_str_new_int(-12);
+    hp_obj_t *keep_e = e, *keep_i = i;
+    char *p;
+
+    /* No growth: embstr becomes raw with the same bytes, writable. */
+    assert_int_equal(hp_str_writable(e, 1, &p), 0);
+    assert_ptr_equal(e, keep_e);
+    assert_int_equal(e->encoding, HP_ENC_RAW);
+    assert_bytes(e, "ab", 2);
+    p[1] = 'z';
+    assert_bytes(e, "az", 2);
+    /* Growth pads with zero bytes. */
+    assert_int_equal(hp_str_writable(e, 5, &p), 0);
+    assert_bytes(e, "az\0\0\0", 5);
+    p[4] = 'q';
+    assert_bytes(e, "az\0\0q", 5);
+    /* Int values are formatted first. */
+    assert_int_equal(hp_str_writable(i, 4, &p), 0);
+    assert_ptr_equal(i, keep_i);
+    assert_int_equal(i->encoding, HP_ENC_RAW);
+    assert_bytes(i, "-12\0", 4);
+    hp_decref(e);
+    hp_decref(i);
+}
+
+static void test_string_writable_refuses_shared(void **state)
+{
+    hp_obj_t *s = hp_str_new_int(7);
+    char *p = NULL;
+
+    assert_int_equal(hp_str_writable(s, 3, &p), -EINVAL);
+    assert_null(p);
+    assert_int_equal(s->encoding, HP_ENC_INT);
+    assert_int_equal(s->v.i, 7);
+}
+
 /* ---------------------------------------------------------------------
  * OOM: fail each allocation in turn; a failed call leaves the value and
  * hp_mem_used exactly as they were.
@@ -390,8 +428,16 @@ static void mutate_under_oom(mut_fn mut)
     }
 }
 
+static int mut_writable(hp_obj_t *o)
+{
+    char *p;
+
+    return hp_str_writable(o, 100, &p);
+}
+
 static void test_string_mutators_under_oom(void **state)
 {
+    mutate_under_oom(mut_writable);
     mutate_under_oom(mut_append);
     mutate_under_oom(mut_setrange);
     mutate_under_oom(mut_set);
@@ -415,6 +461,8 @@ int main(void)
         cmocka_unit_test(test_string_set_int_frees_buffer),
         cmocka_unit_test(test_string_set_picks_encoding),
         cmocka_unit_test(test_string_mutators_refuse_shared),
+        cmocka_unit_test(test_string_writable_grows_with_zeros),
+        cmocka_unit_test(test_string_writable_refuses_shared),
         cmocka_unit_test(test_string_constructors_under_oom),
         cmocka_unit_test(test_string_mutators_under_oom),
     };

@@ -1,0 +1,669 @@
+/*
+ * zsetobj.c - sorted set objects behind ZADD, ZREM, ZSCORE, ZRANK, the
+ * ZRANGE family, ZREMRANGEBY*, ZRANDMEMBER and ZSCAN.
+ *
+ * Two encodings, as Redis 7.0:
+ * - "listpack": entries member, score, member, score ... ordered by score
+ *   then member. A score is stored as its 8 raw IEEE-754 bytes (a string
+ *   entry; the listpack may turn those bytes into an integer entry when
+ *   they happen to spell a canonical integer, which hp_elem_bytes undoes
+ *   byte for byte).
+ * - "skiplist": hp_zset_sl_t, a dict member -> score (entry v.d) and the
+ *   skiplist of heap_zset.h, both holding every member.
+ * A listpack zset becomes a skiplist when a member longer than
+ * zset_max_listpack_value bytes is added or the count would pass
+ * zset_max_listpack_entries; hp_zset_shrink_if_small goes back (only the
+ * *STORE commands call it, as in Redis). Every range query is answered as
+ * a span of ranks, then iterated by rank.
+ */
+#include "heap.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "heap_cont.h"
+#include "heap_int.h"
+#include "heap_zset.h"
+
+static const hp_dict_type_t zset_dict_type = {.val_free = NULL};
+
+/* Generator for hp_zset_random (xorshift64). Executor thread. */
+static uint64_t rnd_state = 0xD1B54A32D192ED03ULL;
+
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static void assert_zset(const hp_obj_t *o)
+{
+    assert(o->type == HP_TYPE_ZSET);
+    assert(o->encoding == HP_ENC_LISTPACK || o->encoding == HP_ENC_SKIPLIST);
+    (void)o;
+}
+
+/* ---------------------------------------------------------------------
+ * Skiplist bodies
+ * ------------------------------------------------------------------ */
+
+/* New empty skiplist body, NULL on OOM. */
+static hp_zset_sl_t *sl_new(void)
+{
+    hp_zset_sl_t *zs = hp_malloc(sizeof(*zs));
+
+    if (!zs) return NULL;
+    zs->dict = hp_dict_new(&zset_dict_type);
+    zs->zsl = hp__zsl_new();
+    if (!zs->dict || !zs->zsl) {
+        hp__zset_sl_free(zs);
+        return NULL;
+    }
+    return zs;
+}
+
+void hp__zset_sl_free(hp_zset_sl_t *zs)
+{
+    if (!zs) return;
+    hp_dict_free(zs->dict);
+    hp__zsl_free(zs->zsl);
+    hp_free(zs);
+}
+
+size_t hp__zset_sl_mem(const hp_zset_sl_t *zs)
+{
+    return hp_malloc_size(zs) + hp_dict_mem(zs->dict) + zs->zsl->bytes;
+}
+
+/* Add a member known to be absent. 0 or -ENOMEM (unchanged). */
+static int sl_insert(hp_zset_sl_t *zs, double score, const char *m,
+                     size_t len)
+{
+    int existed;
+    hp_dict_entry_t *e = hp_dict_add(zs->dict, m, len, &existed);
+
+    assert(!e || !existed);
+    if (!e) return -ENOMEM;
+    e->v.d = score;
+    if (!hp__zsl_insert(zs->zsl, score, m, len)) {
+        hp_dict_delete(zs->dict, m, len);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Listpack bodies
+ * ------------------------------------------------------------------ */
+
+/* The score stored in the entry at p. */
+static double lp_score(const unsigned char *p)
+{
+    hp_elem_t e;
+    char buf[HP_INT_BUF];
+    size_t len;
+    const char *b;
+    double d;
+
+    hp_lp_get(p, &e);
+    b = hp_elem_bytes(&e, buf, &len);
+    assert(len == sizeof(d));
+    memcpy(&d, b, sizeof(d));
+    return d;
+}
+
+/* The member bytes at p (integers formatted into buf). */
+static const char *lp_member(const unsigned char *p, char *buf, size_t *len)
+{
+    hp_elem_t e;
+
+    hp_lp_get(p, &e);
+    return hp_elem_bytes(&e, buf, len);
+}
+
+/* The member entry of m, or NULL. */
+static unsigned char *lp_find(unsigned char *lp, const char *m, size_t len)
+{
+    return hp_lp_find(lp, hp_lp_first(lp), m, len, 1);
+}
+
+/* Pair index at which (score, m) belongs. */
+static long lp_insert_pos(unsigned char *lp, double score, const char *m,
+                          size_t len)
+{
+    unsigned char *p = hp_lp_first(lp);
+    long i = 0;
+
+    while (p) {
+        unsigned char *sp = hp_lp_next(lp, p);
+        double s = lp_score(sp);
+        char buf[HP_INT_BUF];
+        size_t ml;
+        const char *mb;
+
+        if (s > score) break;
+        if (s == score) {
+            mb = lp_member(p, buf, &ml);
+            if (hp__zset_cmp(mb, ml, m, len) > 0) break;
+        }
+        p = hp_lp_next(lp, sp);
+        i++;
+    }
+    return i;
+}
+
+/* Insert the pair (score, m) at pair index pos. 0, -ENOMEM (unchanged),
+ * -E2BIG. */
+static int lp_insert_at(unsigned char **lpp, long pos, double score,
+                        const char *m, size_t len)
+{
+    int rc = hp_lp_insert(lpp, 2 * pos, m, len);
+
+    if (rc < 0) return rc;
+    rc = hp_lp_insert(lpp, 2 * pos + 1, (const char *)&score, sizeof(score));
+    if (rc < 0) hp_lp_delete(lpp, 2 * pos, 1);
+    return rc;
+}
+
+/* Insert a member known to be absent. 0, -ENOMEM (unchanged), -E2BIG. */
+static int lp_insert(unsigned char **lpp, double score, const char *m,
+                     size_t len)
+{
+    return lp_insert_at(lpp, lp_insert_pos(*lpp, score, m, len), score, m,
+                        len);
+}
+
+/* A new listpack body with the content of skiplist body zs, NULL on
+ * OOM. */
+static unsigned char *lp_from_sl(const hp_zset_sl_t *zs)
+{
+    unsigned char *lp = hp_lp_new();
+    hp_zsl_node_t *x;
+
+    if (!lp) return NULL;
+    for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward) {
+        if (hp_lp_append(&lp, x->ele, x->len) < 0 ||
+            hp_lp_append(&lp, (const char *)&x->score, sizeof(x->score)) < 0) {
+            hp_lp_free(lp);
+            return NULL;
+        }
+    }
+    return lp;
+}
+
+/* Convert listpack zset o to skiplist. 0 or -ENOMEM (unchanged). */
+static int to_skiplist(hp_obj_t *o)
+{
+    unsigned char *lp = o->v.ptr, *p;
+    hp_zset_sl_t *zs = sl_new();
+
+    if (!zs) return -ENOMEM;
+    for (p = hp_lp_first(lp); p; p = hp_lp_next(lp, hp_lp_next(lp, p))) {
+        char buf[HP_INT_BUF];
+        size_t ml;
+        const char *mb = lp_member(p, buf, &ml);
+
+        if (sl_insert(zs, lp_score(hp_lp_next(lp, p)), mb, ml) < 0) {
+            hp__zset_sl_free(zs);
+            return -ENOMEM;
+        }
+    }
+    hp_lp_free(lp);
+    o->v.ptr = zs;
+    o->encoding = HP_ENC_SKIPLIST;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Objects
+ * ------------------------------------------------------------------ */
+
+hp_obj_t *hp_zset_new(size_t size_hint, size_t len_hint)
+{
+    int small = size_hint <= hp_limits.zset_max_listpack_entries &&
+                len_hint <= hp_limits.zset_max_listpack_value;
+    hp_obj_t *o = hp__obj_alloc(sizeof(*o),
+                                small ? HP_ENC_LISTPACK : HP_ENC_SKIPLIST);
+
+    if (!o) return NULL;
+    o->type = HP_TYPE_ZSET;
+    o->v.ptr = small ? (void *)hp_lp_new() : (void *)sl_new();
+    if (!o->v.ptr) {
+        hp_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+hp_obj_t *hp_zset_copy(const hp_obj_t *o)
+{
+    hp_obj_t *c;
+    unsigned char *lp;
+
+    assert_zset(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        c = hp_zset_new(0, 0);
+        if (!c) return NULL;
+        /* The limits may have changed: force the listpack shape. */
+        if (c->encoding != HP_ENC_LISTPACK) {
+            hp_decref(c);
+            c = NULL;
+        }
+        lp = hp_lp_new();
+        if (!lp || !c || hp_lp_merge(&lp, o->v.ptr) < 0) {
+            hp_lp_free(lp);
+            hp_decref(c);
+            return NULL;
+        }
+        hp_lp_free(c->v.ptr);
+        c->v.ptr = lp;
+        return c;
+    }
+    c = hp__obj_alloc(sizeof(*c), HP_ENC_SKIPLIST);
+    if (!c) return NULL;
+    c->type = HP_TYPE_ZSET;
+    c->v.ptr = sl_new();
+    if (!c->v.ptr) {
+        hp_free(c);
+        return NULL;
+    }
+    for (hp_zsl_node_t *x = ((hp_zset_sl_t *)o->v.ptr)->zsl->header->level[0]
+                                .forward;
+         x; x = x->level[0].forward) {
+        if (sl_insert(c->v.ptr, x->score, x->ele, x->len) < 0) {
+            hp_decref(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+size_t hp_zset_len(const hp_obj_t *o)
+{
+    assert_zset(o);
+    if (o->encoding == HP_ENC_LISTPACK) return hp_lp_len(o->v.ptr) / 2;
+    return ((const hp_zset_sl_t *)o->v.ptr)->zsl->length;
+}
+
+int hp_zset_score(hp_obj_t *o, const char *m, size_t len, double *score)
+{
+    assert_zset(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        unsigned char *p = lp_find(o->v.ptr, m, len);
+
+        if (!p) return -ENOENT;
+        *score = lp_score(hp_lp_next(o->v.ptr, p));
+        return 0;
+    }
+    hp_dict_entry_t *e = hp_dict_find(((hp_zset_sl_t *)o->v.ptr)->dict, m, len);
+
+    if (!e) return -ENOENT;
+    *score = e->v.d;
+    return 0;
+}
+
+/* Change the score of existing member m (cur) to score in a listpack:
+ * insert the new pair first, then delete the old one (deleting never
+ * fails), so OOM leaves the zset unchanged. m must not point into the
+ * listpack. 0, -ENOMEM, -E2BIG. */
+static int lp_update(hp_obj_t *o, const char *m, size_t len, double score)
+{
+    unsigned char *lp = o->v.ptr;
+    long old = (long)hp_lp_index_of(lp, lp_find(lp, m, len)) / 2;
+    long pos = lp_insert_pos(lp, score, m, len);
+    int rc = lp_insert_at((unsigned char **)&o->v.ptr, pos, score, m, len);
+
+    if (rc < 0) return rc;
+    if (pos <= old) old++;
+    hp_lp_delete((unsigned char **)&o->v.ptr, 2 * old, 2);
+    return 0;
+}
+
+/* Change the score of existing member m from cur to score. 0 or -ENOMEM
+ * (unchanged). */
+static int update_score(hp_obj_t *o, const char *m, size_t len, double cur,
+                        double score)
+{
+    hp_zset_sl_t *zs;
+
+    if (o->encoding == HP_ENC_LISTPACK) return lp_update(o, m, len, score);
+    zs = o->v.ptr;
+    hp__zsl_update_score(zs->zsl, cur, m, len, score);
+    hp_dict_find(zs->dict, m, len)->v.d = score;
+    return 0;
+}
+
+/* Whether adding a member of len bytes must leave the listpack. */
+static int needs_skiplist(const hp_obj_t *o, size_t len)
+{
+    return o->encoding == HP_ENC_LISTPACK &&
+           (hp_zset_len(o) + 1 > hp_limits.zset_max_listpack_entries ||
+            len > hp_limits.zset_max_listpack_value);
+}
+
+/* Add a member known to be absent, converting first if needed. */
+static int add_new(hp_obj_t *o, double score, const char *m, size_t len)
+{
+    int rc;
+
+    if (needs_skiplist(o, len)) {
+        rc = to_skiplist(o);
+        if (rc < 0) return rc;
+    }
+    if (o->encoding == HP_ENC_LISTPACK)
+        return lp_insert((unsigned char **)&o->v.ptr, score, m, len);
+    return sl_insert(o->v.ptr, score, m, len);
+}
+
+int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
+                int flags, int *out, double *newscore)
+{
+    double cur;
+    int rc;
+
+    assert_zset(o);
+    *out = 0;
+    if (isnan(score)) {
+        *out = HP_ZADD_OUT_NAN;
+        return 0;
+    }
+    if (hp_zset_score(o, m, len, &cur) == 0) {
+        if (flags & HP_ZADD_NX) {
+            *out = HP_ZADD_OUT_NOP;
+            return 0;
+        }
+        if (flags & HP_ZADD_INCR) {
+            score += cur;
+            if (isnan(score)) {
+                *out = HP_ZADD_OUT_NAN;
+                return 0;
+            }
+        }
+        if (((flags & HP_ZADD_LT) && score >= cur) ||
+            ((flags & HP_ZADD_GT) && score <= cur)) {
+            *out = HP_ZADD_OUT_NOP;
+            return 0;
+        }
+        if (newscore) *newscore = score;
+        if (score != cur) {
+            rc = update_score(o, m, len, cur, score);
+            if (rc < 0) return rc;
+            *out = HP_ZADD_OUT_UPDATED;
+        }
+        return 0;
+    }
+    if (flags & HP_ZADD_XX) {
+        *out = HP_ZADD_OUT_NOP;
+        return 0;
+    }
+    rc = add_new(o, score, m, len);
+    if (rc < 0) return rc;
+    *out = HP_ZADD_OUT_ADDED;
+    if (newscore) *newscore = score;
+    return 0;
+}
+
+int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
+{
+    assert_zset(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        unsigned char *p = lp_find(o->v.ptr, m, len);
+
+        if (!p) return -ENOENT;
+        hp_lp_delete((unsigned char **)&o->v.ptr,
+                     (long)hp_lp_index_of(o->v.ptr, p), 2);
+        return 0;
+    }
+    hp_zset_sl_t *zs = o->v.ptr;
+    hp_dict_entry_t *e = hp_dict_unlink(zs->dict, m, len);
+
+    if (!e) return -ENOENT;
+    hp__zsl_delete(zs->zsl, e->v.d, m, len);
+    hp_dict_entry_free(zs->dict, e);
+    return 0;
+}
+
+long hp_zset_rank(hp_obj_t *o, const char *m, size_t len, int reverse)
+{
+    size_t n = hp_zset_len(o);
+    long rank;
+
+    if (o->encoding == HP_ENC_LISTPACK) {
+        unsigned char *p = lp_find(o->v.ptr, m, len);
+
+        if (!p) return -1;
+        rank = (long)hp_lp_index_of(o->v.ptr, p) / 2;
+    } else {
+        hp_zset_sl_t *zs = o->v.ptr;
+        hp_dict_entry_t *e = hp_dict_find(zs->dict, m, len);
+
+        if (!e) return -1;
+        rank = (long)hp__zsl_rank(zs->zsl, e->v.d, m, len) - 1;
+        assert(rank >= 0);
+    }
+    return reverse ? (long)n - 1 - rank : rank;
+}
+
+/* ---------------------------------------------------------------------
+ * Ranges
+ * ------------------------------------------------------------------ */
+
+void hp_zset_span_score(hp_obj_t *o, const hp_zrange_t *r, size_t *first,
+                        size_t *count)
+{
+    unsigned char *lp, *p;
+    size_t i = 0;
+
+    assert_zset(o);
+    if (o->encoding == HP_ENC_SKIPLIST) {
+        hp__zsl_span_score(((hp_zset_sl_t *)o->v.ptr)->zsl, r, first, count);
+        return;
+    }
+    lp = o->v.ptr;
+    *first = 0;
+    *count = 0;
+    for (p = hp_lp_first(lp); p; p = hp_lp_next(lp, p), i++) {
+        double s;
+
+        p = hp_lp_next(lp, p);
+        s = lp_score(p);
+        if (!hp__zrange_gte_min(s, r)) {
+            *first = i + 1;
+            continue;
+        }
+        if (!hp__zrange_lte_max(s, r)) break;
+        (*count)++;
+    }
+}
+
+void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
+                      size_t *count)
+{
+    unsigned char *lp, *p;
+    size_t i = 0;
+
+    assert_zset(o);
+    if (o->encoding == HP_ENC_SKIPLIST) {
+        hp__zsl_span_lex(((hp_zset_sl_t *)o->v.ptr)->zsl, r, first, count);
+        return;
+    }
+    lp = o->v.ptr;
+    *first = 0;
+    *count = 0;
+    for (p = hp_lp_first(lp); p; p = hp_lp_next(lp, hp_lp_next(lp, p)), i++) {
+        char buf[HP_INT_BUF];
+        size_t ml;
+        const char *mb = lp_member(p, buf, &ml);
+
+        if (!hp__zlex_gte_min(mb, ml, r)) {
+            *first = i + 1;
+            continue;
+        }
+        if (!hp__zlex_lte_max(mb, ml, r)) break;
+        (*count)++;
+    }
+}
+
+/* on_delete for skiplist rank deletes: drop the member from the dict. */
+static void drop_from_dict(void *ud, hp_zsl_node_t *x)
+{
+    hp_dict_delete(ud, x->ele, x->len);
+}
+
+size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
+{
+    size_t n = hp_zset_len(o);
+
+    if (first >= n || count == 0) return 0;
+    if (count > n - first) count = n - first;
+    if (o->encoding == HP_ENC_LISTPACK) {
+        hp_lp_delete((unsigned char **)&o->v.ptr, (long)(2 * first),
+                     2 * count);
+        return count;
+    }
+    hp_zset_sl_t *zs = o->v.ptr;
+
+    return hp__zsl_delete_ranks(zs->zsl, first, count, drop_from_dict,
+                                zs->dict);
+}
+
+int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score)
+{
+    assert_zset(o);
+    if (rank >= hp_zset_len(o)) return -ERANGE;
+    if (o->encoding == HP_ENC_LISTPACK) {
+        unsigned char *p = hp_lp_seek(o->v.ptr, (long)(2 * rank));
+
+        hp_lp_get(p, m);
+        *score = lp_score(hp_lp_next(o->v.ptr, p));
+        return 0;
+    }
+    hp_zsl_node_t *x = hp__zsl_at(((hp_zset_sl_t *)o->v.ptr)->zsl, rank);
+
+    m->s = x->ele;
+    m->len = x->len;
+    m->i = 0;
+    *score = x->score;
+    return 0;
+}
+
+int hp_zset_random(hp_obj_t *o, hp_elem_t *m, double *score)
+{
+    size_t n = hp_zset_len(o);
+
+    if (n == 0) return -ENOENT;
+    return hp_zset_at(o, (size_t)(rnd() % n), m, score);
+}
+
+int hp_zset_shrink_if_small(hp_obj_t *o)
+{
+    hp_zset_sl_t *zs;
+    hp_zsl_node_t *x;
+    unsigned char *lp;
+
+    assert_zset(o);
+    if (o->encoding != HP_ENC_SKIPLIST) return 0;
+    zs = o->v.ptr;
+    if (zs->zsl->length > hp_limits.zset_max_listpack_entries) return 0;
+    for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward)
+        if (x->len > hp_limits.zset_max_listpack_value) return 0;
+    lp = lp_from_sl(zs);
+    if (!lp) return -ENOMEM;
+    hp__zset_sl_free(zs);
+    o->v.ptr = lp;
+    o->encoding = HP_ENC_LISTPACK;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Iteration and scan
+ * ------------------------------------------------------------------ */
+
+void hp_zset_iter_init(hp_zset_iter_t *it, hp_obj_t *o, size_t rank,
+                       size_t count, int reverse)
+{
+    assert_zset(o);
+    it->o = o;
+    it->p = NULL;
+    it->node = NULL;
+    it->reverse = reverse;
+    it->left = rank < hp_zset_len(o) ? count : 0;
+    if (!it->left) return;
+    if (o->encoding == HP_ENC_LISTPACK)
+        it->p = hp_lp_seek(o->v.ptr, (long)(2 * rank));
+    else
+        it->node = hp__zsl_at(((hp_zset_sl_t *)o->v.ptr)->zsl, rank);
+}
+
+int hp_zset_iter_next(hp_zset_iter_t *it, hp_elem_t *m, double *score)
+{
+    if (!it->left) return 0;
+    if (it->o->encoding == HP_ENC_LISTPACK) {
+        unsigned char *lp = it->o->v.ptr, *sp;
+
+        if (!it->p) return 0;
+        sp = hp_lp_next(lp, it->p);
+        hp_lp_get(it->p, m);
+        *score = lp_score(sp);
+        if (it->reverse) {
+            unsigned char *prev = hp_lp_prev(lp, it->p);
+
+            it->p = prev ? hp_lp_prev(lp, prev) : NULL;
+        } else {
+            it->p = hp_lp_next(lp, sp);
+        }
+    } else {
+        hp_zsl_node_t *x = it->node;
+
+        if (!x) return 0;
+        m->s = x->ele;
+        m->len = x->len;
+        m->i = 0;
+        *score = x->score;
+        it->node = it->reverse ? x->backward : x->level[0].forward;
+    }
+    it->left--;
+    return 1;
+}
+
+/* Adapter from hp_dict_scan's callback to hp_zset_scan_fn. */
+typedef struct scan_ctx {
+    hp_zset_scan_fn fn;
+    void *ud;
+} scan_ctx_t;
+
+static void scan_entry(void *ud, const hp_dict_entry_t *e)
+{
+    scan_ctx_t *ctx = ud;
+
+    ctx->fn(ctx->ud, e->key, e->keylen, e->v.d);
+}
+
+uint64_t hp_zset_scan(hp_obj_t *o, uint64_t cursor, hp_zset_scan_fn fn,
+                      void *ud)
+{
+    assert_zset(o);
+    if (o->encoding == HP_ENC_LISTPACK) {
+        hp_zset_iter_t it;
+        hp_elem_t m;
+        double s;
+
+        hp_zset_iter_init(&it, o, 0, hp_zset_len(o), 0);
+        while (hp_zset_iter_next(&it, &m, &s)) {
+            char buf[HP_INT_BUF];
+            size_t ml;
+            const char *mb = hp_elem_bytes(&m, buf, &ml);
+
+            fn(ud, mb, ml, s);
+        }
+        return 0;
+    }
+    scan_ctx_t ctx = {fn, ud};
+
+    return hp_dict_scan(((hp_zset_sl_t *)o->v.ptr)->dict, cursor, scan_entry,
+                        &ctx);
+}
