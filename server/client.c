@@ -21,6 +21,7 @@
  * Executor thread only.
  */
 #include "server.h"
+#include "commands.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +50,12 @@ static uint64_t npaused;
  * batch. */
 static int64_t clock_us;
 static int clock_valid;
+
+/* Nesting of call() (EXEC runs its queue inside its own call) and the
+ * error count when the innermost call started or last ended, so each
+ * command counts only its own failed replies (Redis's prev_err_count). */
+static int call_depth;
+static uint64_t err_mark;
 
 /* ---------------------------------------------------------------------
  * Small helpers
@@ -169,6 +176,8 @@ void srv_client_free(srv_client_t *c)
         return;
     }
     c->flags |= SRV_CLIENT_CLOSING;
+    srv_multi_client_free(c);
+    srv_pubsub_client_free(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -203,6 +212,72 @@ void srv_client_schedule_write(srv_client_t *c)
     c->pending_write = 1;
     c->pending_next = srv.pending_write;
     srv.pending_write = c;
+}
+
+/* ---------------------------------------------------------------------
+ * Output buffer limits
+ * ------------------------------------------------------------------ */
+
+/* Output bytes not yet taken by the socket (see server.h). */
+size_t srv_client_pending_out(const srv_client_t *c)
+{
+    size_t n = c->out.len;
+
+    if (c->flags & SRV_CLIENT_WRITING)
+        n += c->conn.stream.write_queue_size;
+    return n;
+}
+
+/* The client-output-buffer-limit class of c (replicas do not exist). */
+static int client_class(const srv_client_t *c)
+{
+    return (c->flags & SRV_CLIENT_PUBSUB) ? SRV_CLIENT_CLASS_PUBSUB
+                                          : SRV_CLIENT_CLASS_NORMAL;
+}
+
+/* True when c's pending output breaks its class's limits now: past the
+ * hard limit, or past the soft limit continuously for more than
+ * soft-seconds (the start of the excess is remembered in c). */
+static int obuf_over_limit(srv_client_t *c, const srv_obuf_limit_t *l)
+{
+    size_t used = srv_client_pending_out(c);
+
+    if (l->hard > 0 && used >= (size_t)l->hard)
+        return 1;
+    if (l->soft <= 0 || used < (size_t)l->soft) {
+        c->obuf_soft_since_ms = 0;
+        return 0;
+    }
+    if (c->obuf_soft_since_ms == 0) {
+        c->obuf_soft_since_ms = srv.mstime_cache;
+        return 0;
+    }
+    return srv.mstime_cache - c->obuf_soft_since_ms >
+           l->soft_seconds * 1000;
+}
+
+/* Enforce the output limits on c (see server.h): close asynchronously,
+ * as Redis, with its log line. 1 when c is closing. */
+int srv_client_check_obuf(srv_client_t *c)
+{
+    const srv_obuf_limit_t *l = &srv.cfg.obuf_limits[client_class(c)];
+    char info[1024];
+
+    if (c->flags & (SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING))
+        return 1;
+    if (l->hard <= 0 && l->soft <= 0) {
+        c->obuf_soft_since_ms = 0;
+        return 0;
+    }
+    if (!obuf_over_limit(c, l))
+        return 0;
+    srv_client_info_line(c, info, sizeof(info));
+    srv_client_close_async(c);
+    srv.stats.client_outbuf_limit_disconnections++;
+    srv_log(SRV_LOG_WARNING, "Client %s scheduled to be closed ASAP for "
+                             "overcoming of output buffer limits.",
+            info);
+    return 1;
 }
 
 /* ---------------------------------------------------------------------
@@ -292,8 +367,9 @@ static void client_flush(srv_client_t *c)
 
 /* ERR unknown command '<name>', with args beginning with: '<a>' ... as
  * Redis 7.0 words it (arguments listed while the list is under 128
- * bytes, each cut to what room is left, C-string semantics). */
-static void reply_unknown_command(srv_client_t *c)
+ * bytes, each cut to what room is left, C-string semantics), into msg. */
+static void format_unknown_command(const srv_client_t *c, char *msg,
+                                   size_t size)
 {
     char name[129], args[512];
     size_t alen = 0;
@@ -320,19 +396,70 @@ static void reply_unknown_command(srv_client_t *c)
         args[alen++] = ' ';
         args[alen] = '\0';
     }
-    srv_reply_errorf(c, "ERR unknown command '%s', with args beginning "
+    snprintf(msg, size, "ERR unknown command '%s', with args beginning "
                         "with: %s", name, args);
 }
 
-/* True when CLIENT PAUSE holds commands like cmd back right now. */
-static int pause_holds(const srv_command_t *cmd)
+/* True for the commands a client in MULTI runs at once instead of
+ * queueing them (Redis 7.0's list; RESET does not exist here). */
+static int multi_runs_now(const srv_command_t *cmd)
+{
+    return cmd->proc == cmd_exec || cmd->proc == cmd_discard ||
+           cmd->proc == cmd_multi || cmd->proc == cmd_watch ||
+           cmd->proc == cmd_quit;
+}
+
+/* Refuse c's command with msg as Redis's rejectCommand: count it on cmd
+ * (NULL: unknown), flag an open transaction, and for EXEC abort the
+ * transaction with EXECABORT instead. */
+static void reject(srv_client_t *c, srv_command_t *cmd, const char *msg)
+{
+    if (c->flags & SRV_CLIENT_MULTI)
+        srv_multi_flag_error(c);
+    if (cmd)
+        cmd->rejected_calls++;
+    if (cmd && cmd->proc == cmd_exec)
+        srv_multi_exec_abort(c, msg);
+    else
+        srv_reply_error(c, msg);
+}
+
+/* The flags deciding how dispatch treats cmd for c: an EXEC also carries
+ * the flags of the commands it queued (write, denyoom). */
+static uint32_t effective_flags(const srv_client_t *c,
+                                const srv_command_t *cmd)
+{
+    if (cmd->proc == cmd_exec)
+        return cmd->flags | srv_multi_flags(c);
+    return cmd->flags;
+}
+
+/* True when maxmemory refuses cmd for c now: denyoom commands (and an
+ * EXEC queuing one), and inside MULTI every command but EXEC, DISCARD
+ * and QUIT, as Redis 7.0. */
+static int oom_rejects(const srv_client_t *c, const srv_command_t *cmd)
+{
+    int deny;
+
+    if (srv.cfg.maxmemory <= 0)
+        return 0;
+    deny = (effective_flags(c, cmd) & SRV_CMD_DENYOOM) != 0;
+    if ((c->flags & SRV_CLIENT_MULTI) && cmd->proc != cmd_exec &&
+        cmd->proc != cmd_discard && cmd->proc != cmd_quit)
+        deny = 1;
+    return deny && hp_mem_used() > (size_t)srv.cfg.maxmemory;
+}
+
+/* True when CLIENT PAUSE holds c's command cmd back right now. */
+static int pause_holds(const srv_client_t *c, const srv_command_t *cmd)
 {
     if (srv.clients_paused_until_ms == 0 ||
         srv.clients_paused_until_ms <= srv.mstime_cache)
         return 0;
     if (!srv.clients_pause_write_only)
         return 1;
-    return (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_MAY_REPLICATE)) != 0;
+    return (effective_flags(c, cmd) &
+            (SRV_CMD_WRITE | SRV_CMD_MAY_REPLICATE)) != 0;
 }
 
 /* Keep a copy of c's current command and stop reading until the pause
@@ -365,24 +492,30 @@ static void client_postpone(srv_client_t *c)
 }
 
 /* Run cmd's handler with statistics, slowlog, latency and MONITOR, as
- * Redis's call(). */
+ * Redis's call(). Nested calls (EXEC's queue) keep the command time of
+ * the outer one, as Redis fixes it for a whole transaction. */
 static void call(srv_client_t *c, srv_command_t *cmd)
 {
-    uint64_t errors = srv.stats.total_error_replies;
+    srv_client_t *outer = srv.current_client;
     int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
 
-    srv.mstime_cache = start / 1000;
+    if (call_depth == 0)
+        srv.mstime_cache = start / 1000;
+    call_depth++;
+    err_mark = srv.stats.total_error_replies;
     srv.current_client = c;
     cmd->proc(c);
-    srv.current_client = NULL;
+    srv.current_client = outer;
+    call_depth--;
     clock_us = srv_ustime_now();
     dur = clock_us - start;
     if (dur < 0)
         dur = 0;
     cmd->calls++;
     cmd->usec += (uint64_t)dur;
-    if (errors != srv.stats.total_error_replies)
+    if (err_mark != srv.stats.total_error_replies)
         cmd->failed_calls++;
+    err_mark = srv.stats.total_error_replies;
     srv.stats.total_commands_processed++;
     c->commands_processed++;
     if (!(cmd->flags & SRV_CMD_SKIP_SLOWLOG) &&
@@ -397,6 +530,13 @@ static void call(srv_client_t *c, srv_command_t *cmd)
     if (srv.nmonitors && !(cmd->flags & (SRV_CMD_ADMIN |
                                          SRV_CMD_SKIP_MONITOR)))
         srv_monitor_feed(c);
+    srv_client_check_obuf(c);
+}
+
+/* Run cmd for c with argv already set (see server.h). */
+void srv_client_call(srv_client_t *c, srv_command_t *cmd)
+{
+    call(c, cmd);
 }
 
 /* Dispatch one parsed command (see server.h): lookup, subcommand, arity,
@@ -404,6 +544,7 @@ static void call(srv_client_t *c, srv_command_t *cmd)
 void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
 {
     srv_command_t *cmd, *sub;
+    char msg[768];
 
     if (rc->argc <= 0)
         return;
@@ -412,34 +553,52 @@ void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
     cmd = srv_command_lookup(rc->argv[0].ptr, rc->argv[0].len);
     c->cmd = c->lastcmd = cmd;
     if (!cmd) {
-        reply_unknown_command(c);
+        format_unknown_command(c, msg, sizeof(msg));
+        reject(c, NULL, msg);
         goto done;
     }
     if (cmd->subcommands && rc->argc >= 2) {
         sub = srv_command_lookup_sub(cmd, rc->argv[1].ptr, rc->argv[1].len);
-        if (sub)
+        if (sub) {
             c->cmd = c->lastcmd = cmd = sub;
+        } else if (c->flags & SRV_CLIENT_MULTI) {
+            /* Redis refuses it at lookup time, so it flags MULTI. */
+            srv_reply_unknown_subcommand(c);
+            srv_multi_flag_error(c);
+            goto done;
+        }
     }
     if ((cmd->arity > 0 && cmd->arity != rc->argc) ||
         rc->argc < -cmd->arity) {
-        srv_reply_arity_error(c);
-        cmd->rejected_calls++;
+        snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' "
+                                   "command", cmd->name);
+        reject(c, cmd, msg);
         goto done;
     }
     if (auth_needed(c) && !(cmd->flags & SRV_CMD_NO_AUTH)) {
-        srv_reply_error(c, "NOAUTH Authentication required.");
-        cmd->rejected_calls++;
+        reject(c, cmd, "NOAUTH Authentication required.");
         goto done;
     }
-    if (srv.cfg.maxmemory > 0 && (cmd->flags & SRV_CMD_DENYOOM) &&
-        hp_mem_used() > (size_t)srv.cfg.maxmemory) {
-        srv_reply_oom(c);
-        cmd->rejected_calls++;
+    if ((c->flags & SRV_CLIENT_MULTI) && (cmd->flags & SRV_CMD_NO_MULTI)) {
+        reject(c, cmd, "ERR Command not allowed inside a transaction");
         goto done;
     }
-    if (pause_holds(cmd)) {
+    if (oom_rejects(c, cmd)) {
+        reject(c, cmd, "OOM command not allowed when used memory > "
+                       "'maxmemory'.");
+        goto done;
+    }
+    if (srv_pubsub_denies(c, cmd, msg, sizeof(msg))) {
+        reject(c, cmd, msg);
+        goto done;
+    }
+    if (pause_holds(c, cmd)) {
         client_postpone(c);
         return;
+    }
+    if ((c->flags & SRV_CLIENT_MULTI) && !multi_runs_now(cmd)) {
+        srv_multi_queue(c, cmd);
+        goto done;
     }
     call(c, cmd);
     if (c->limits_unauth && !auth_needed(c))
@@ -800,6 +959,7 @@ void srv_monitor_feed(srv_client_t *c)
             continue;
         resp_buf_append(&m->out, line.data, line.len);
         srv_client_schedule_write(m);
+        srv_client_check_obuf(m);
     }
     resp_buf_fini(&line);
 }
@@ -808,18 +968,20 @@ void srv_monitor_feed(srv_client_t *c)
  * CLIENT LIST line
  * ------------------------------------------------------------------ */
 
-/* The flags field of CLIENT LIST for c ("N" when none). */
-static void info_flags(const srv_client_t *c, char *f)
+/* The flags field of CLIENT LIST for c ("N" when none), in Redis 7.0's
+ * order; dirty_cas: a watched key changed ('d'). */
+static void info_flags(const srv_client_t *c, int dirty_cas, char *f)
 {
     char *p = f;
 
     if (c->flags & SRV_CLIENT_MONITOR) *p++ = 'O';
+    if (c->flags & SRV_CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & SRV_CLIENT_MULTI) *p++ = 'x';
     if (c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) *p++ = 'b';
-    if (c->flags & SRV_CLIENT_PUBSUB) *p++ = 'P';
+    if (dirty_cas) *p++ = 'd';
     if (c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
-    if (c->flags & SRV_CLIENT_UNIX_SOCKET) *p++ = 'U';
     if (c->flags & SRV_CLIENT_CLOSE_ASAP) *p++ = 'A';
+    if (c->flags & SRV_CLIENT_UNIX_SOCKET) *p++ = 'U';
     if (c->flags & SRV_CLIENT_NO_EVICT) *p++ = 'e';
     if (p == f) *p++ = 'N';
     *p = '\0';
@@ -836,27 +998,38 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     size_t qbuf = c == srv.current_client ? c->parser.len
                                           : resp_parser_pending(&c->parser);
     size_t qfree = c->parser.cap - c->parser.len;
-    size_t omem = c->out.cap + c->wbuf.cap;
-    size_t tot = sizeof(*c) + c->parser.cap + omem +
-                 c->parser.argv_cap * sizeof(resp_slice_t);
+    size_t omem = srv_client_pending_out(c);
+    size_t oll = (c->flags & SRV_CLIENT_WRITING) &&
+                         c->conn.stream.write_queue_size > 0
+                     ? 1
+                     : 0;
+    size_t multi_mem;
+    int64_t multi;
+    int dirty_cas;
+    size_t tot, sub, psub, ssub;
     int n;
 
+    srv_pubsub_client_counts(c, &sub, &psub, &ssub);
+    srv_multi_info(c, &multi, &multi_mem, &dirty_cas);
+    tot = sizeof(*c) + c->parser.cap + c->out.cap + c->wbuf.cap +
+          c->parser.argv_cap * sizeof(resp_slice_t) + multi_mem;
     for (int i = 0; i < c->argc; i++)
         argv_mem += c->argv[i].len;
-    info_flags(c, flags);
+    info_flags(c, dirty_cas, flags);
     n = snprintf(buf, size,
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld "
-                 "flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu "
-                 "qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu "
-                 "obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s%s cmd=%s "
+                 "flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=%lld qbuf=%zu "
+                 "qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu "
+                 "obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s%s cmd=%s "
                  "user=default redir=-1 resp=%d",
                  (unsigned long long)c->id, c->addr, c->laddr, c->fd,
                  c->name ? c->name : "",
                  (long long)((now - c->ctime_ms) / 1000),
                  (long long)((now - c->last_interaction_ms) / 1000), flags,
-                 c->db ? c->db->id : 0, qbuf, qfree, argv_mem,
-                 c->parser.cap, c->parser.len, c->out.len,
-                 omem, tot,
+                 c->db ? c->db->id : 0, sub, psub, ssub, (long long)multi,
+                 qbuf, qfree,
+                 argv_mem, multi_mem, c->parser.cap, c->parser.len,
+                 c->out.len, oll, omem, tot,
                  (c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
                               SRV_CLIENT_CLOSE_AFTER_REPLY))
                      ? ""
@@ -919,7 +1092,7 @@ static void clients_unpause(void)
             if (sub)
                 cmd = sub;
         }
-        if (!cmd || !pause_holds(cmd))
+        if (!cmd || !pause_holds(c, cmd))
             client_resume(c);
     }
 }
@@ -940,8 +1113,9 @@ void srv_clients_before_sleep(void)
     }
 }
 
-/* Cron: close clients idle for more than `timeout` seconds (not
- * MONITOR, pub/sub, blocked or paused ones, as Redis). */
+/* Cron: close clients past their soft output limit for too long, and
+ * clients idle for more than `timeout` seconds (not MONITOR, pub/sub,
+ * blocked or paused ones, as Redis). */
 void srv_clients_cron(void)
 {
     const uint32_t exempt = SRV_CLIENT_MONITOR | SRV_CLIENT_PUBSUB |
@@ -949,11 +1123,12 @@ void srv_clients_cron(void)
     int64_t limit = (int64_t)srv.cfg.timeout * 1000;
     srv_client_t *c, *next;
 
-    if (srv.cfg.timeout <= 0)
-        return;
     for (c = srv.clients; c; c = next) {
         next = c->next;
-        if ((c->flags & exempt) ||
+        /* A soft output limit passes its time even with no new reply. */
+        if (c->obuf_soft_since_ms && srv_client_check_obuf(c))
+            continue;
+        if (limit <= 0 || (c->flags & exempt) ||
             srv.mstime_cache - c->last_interaction_ms <= limit)
             continue;
         srv_log(SRV_LOG_VERBOSE, "Closing idle client");

@@ -187,11 +187,29 @@ static void int_fetch(const cdef_t *d, cval_t *v)
     v->n = int_get(d);
 }
 
-/* v->n into the integer-like field; v is cleared. */
+/* Copy the container encoding thresholds of srv.cfg into the heap's
+ * hp_limits, which containers read when they are created or grow. */
+static void sync_heap_limits(void)
+{
+    hp_limits.list_max_listpack_size = srv.cfg.list_max_listpack_size;
+    hp_limits.hash_max_listpack_entries =
+        (size_t)srv.cfg.hash_max_listpack_entries;
+    hp_limits.hash_max_listpack_value =
+        (size_t)srv.cfg.hash_max_listpack_value;
+    hp_limits.set_max_intset_entries = (size_t)srv.cfg.set_max_intset_entries;
+    hp_limits.zset_max_listpack_entries =
+        (size_t)srv.cfg.zset_max_listpack_entries;
+    hp_limits.zset_max_listpack_value =
+        (size_t)srv.cfg.zset_max_listpack_value;
+}
+
+/* v->n into the integer-like field; v is cleared. The heap's thresholds
+ * follow (defaults, config file, CONFIG SET). */
 static void int_store(const cdef_t *d, cval_t *v)
 {
     int_put(d, v->n);
     cval_clear(v);
+    sync_heap_limits();
 }
 
 /* yes / no, case-insensitive. */

@@ -239,6 +239,10 @@ static int remove_binding(srv_db_t *db, const char *key, size_t len)
 /* Delete an expired key, counting it in expired_keys. */
 static void delete_expired(srv_db_t *db, const char *key, size_t len)
 {
+    /* WATCH sees the expiry; before the removal, which may free key. */
+    if (hp_dict_find(db->dict, key, len) != NULL) {
+        srv_multi_touch_expired(db, key, len);
+    }
     if (remove_binding(db, key, len)) {
         srv.stats.expired_keys++;
     }
@@ -342,9 +346,7 @@ int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len)
  * keyspace notifications. */
 void srv_db_signal_modified(srv_db_t *db, const char *key, size_t len)
 {
-    (void)db;
-    (void)key;
-    (void)len;
+    srv_multi_touch_key(db, key, len);
     srv.stats.dirty++;
 }
 
@@ -520,6 +522,7 @@ int64_t srv_db_flush(int dbnum, int async)
     }
     for (int i = 0; i < srv.cfg.databases; i++) {
         if (dbnum == -1 || dbnum == i) {
+            srv_multi_touch_db(&srv.dbs[i], NULL); /* WATCH */
             removed += flush_one(&srv.dbs[i]);
         }
     }
@@ -535,6 +538,10 @@ int srv_db_swap(int a, int b)
     if (a < 0 || b < 0 || a >= srv.cfg.databases ||
         b >= srv.cfg.databases) {
         return -EINVAL;
+    }
+    if (a != b) { /* WATCH */
+        srv_multi_touch_db(&srv.dbs[a], &srv.dbs[b]);
+        srv_multi_touch_db(&srv.dbs[b], &srv.dbs[a]);
     }
     tmp = srv.dbs[a];
     srv.dbs[a].dict = srv.dbs[b].dict;

@@ -365,7 +365,9 @@ static void section_persistence(resp_buf_t *b)
 static void section_stats(resp_buf_t *b)
 {
     const srv_stats_t *s = &srv.stats;
+    size_t ps_channels, ps_patterns, ps_shard;
 
+    srv_pubsub_server_counts(&ps_channels, &ps_patterns, &ps_shard);
     add(b, "total_connections_received:%llu\r\n"
            "total_commands_processed:%llu\r\n"
            "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
@@ -387,14 +389,15 @@ static void section_stats(resp_buf_t *b)
         (unsigned long long)s->rejected_connections);
     add(b, "expired_keys:%llu\r\nexpired_stale_perc:%.2f\r\n"
            "evicted_keys:%llu\r\nevicted_clients:0\r\nkeyspace_hits:%llu\r\n"
-           "keyspace_misses:%llu\r\npubsub_channels:0\r\n"
-           "pubsub_patterns:0\r\npubsubshard_channels:0\r\n"
+           "keyspace_misses:%llu\r\npubsub_channels:%zu\r\n"
+           "pubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
            "latest_fork_usec:0\r\ntotal_forks:0\r\n",
         (unsigned long long)s->expired_keys,
         (double)s->expired_stale_perc / 100,
         (unsigned long long)s->evicted_keys,
         (unsigned long long)s->keyspace_hits,
-        (unsigned long long)s->keyspace_misses);
+        (unsigned long long)s->keyspace_misses, ps_channels, ps_patterns,
+        ps_shard);
     add(b, "unexpected_error_replies:%llu\r\ntotal_error_replies:%llu\r\n"
            "client_query_buffer_limit_disconnections:%llu\r\n"
            "client_output_buffer_limit_disconnections:%llu\r\n",

@@ -19,14 +19,29 @@
 /* Longest formatted error kept by srv_reply_errorf. */
 #define ERRORF_MAX 1024
 
+/* True when c's client class has an output buffer limit configured (the
+ * common default "normal 0 0 0" skips the check's call). */
+static inline int obuf_limited(const srv_client_t *c)
+{
+    const srv_obuf_limit_t *l =
+        &srv.cfg.obuf_limits[(c->flags & SRV_CLIENT_PUBSUB)
+                                 ? SRV_CLIENT_CLASS_PUBSUB
+                                 : SRV_CLIENT_CLASS_NORMAL];
+
+    return l->hard > 0 || l->soft > 0;
+}
+
 /* The buffer to write c's reply into, or NULL when replies are suppressed
- * (CLIENT REPLY OFF/SKIP, or the client is closing). Queues c for
- * writing. */
+ * (CLIENT REPLY OFF/SKIP, or the client is closing, or now closes for
+ * its output buffer limit). Queues c for writing. */
 static inline resp_buf_t *out_for(srv_client_t *c)
 {
     if (c->reply_mode == SRV_REPLY_OFF || c->reply_mode == SRV_REPLY_SKIP)
         return NULL;
     if (c->flags & (SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING))
+        return NULL;
+    /* Past client-output-buffer-limit: closing, nothing more is built. */
+    if (obuf_limited(c) && srv_client_check_obuf(c))
         return NULL;
     if (!c->pending_write)
         srv_client_schedule_write(c);

@@ -155,6 +155,13 @@ struct srv_client {
     int limits_unauth;        /* parser has the unauthenticated limits */
     int paused_argc;          /* command postponed by CLIENT PAUSE */
     resp_slice_t *paused_argv; /* its copy (one owned block), or NULL */
+    /* Added for output limits and transactions (client.c, t_multi.c): */
+    int64_t obuf_soft_since_ms; /* unix ms the soft output limit was first
+                                   exceeded, 0 = under it */
+    struct srv_multi_state *mstate; /* MULTI queue and WATCHed keys, NULL
+                                       when neither (owned, t_multi.c) */
+    struct srv_pubsub_client *pubsub; /* subscriptions, NULL when none
+                                         (owned, t_pubsub.c) */
 };
 
 /* ---------------------------------------------------------------------
@@ -515,6 +522,16 @@ void srv_client_accept(uv_stream_t *listener, int unix_socket);
 /* Re-apply the configured parser limits to every client (CONFIG SET of
  * proto-max-bulk-len / client-query-buffer-limit / requirepass). */
 void srv_clients_apply_limits(void);
+/* Output bytes c holds that the socket has not taken yet (the buffer
+ * being filled plus what an in-flight write still has queued). */
+size_t srv_client_pending_out(const srv_client_t *c);
+/* Enforce client-output-buffer-limit on c: when past its class's hard
+ * limit, or past the soft one for soft-seconds, log, count and schedule
+ * c to close. Returns 1 when c is (now or already) closing, else 0. */
+int srv_client_check_obuf(srv_client_t *c);
+/* Run cmd for c with c->argc/argv already set, with statistics, slowlog
+ * and MONITOR as any command (EXEC runs its queue through this). */
+void srv_client_call(srv_client_t *c, srv_command_t *cmd);
 /* Format a socket address as Redis does: "ip:port" or "[ip6]:port"
  * (net.c). */
 void srv_format_addr(char *buf, size_t size, const struct sockaddr *sa);
@@ -576,5 +593,61 @@ void srv_info_new_replid(void);
  * names get Redis's error reply. 0, or -1 after an error reply
  * (t_client.c). */
 int srv_client_setname_or_reply(srv_client_t *c, const resp_slice_t *name);
+
+/* COMMAND GETKEYS of SORT: index in args (args[0] = "sort") of the last
+ * STORE key, or 0 (t_sort.c). */
+int srv_sort_store_key(const resp_slice_t *args, int argc);
+
+/* ---------------------------------------------------------------------
+ * Transactions (t_multi.c)
+ * ------------------------------------------------------------------ */
+
+/* Queue c's current command (c->argc/argv, cmd) for EXEC and reply
+ * +QUEUED; on OOM the transaction is flagged and an error replied. */
+void srv_multi_queue(srv_client_t *c, srv_command_t *cmd);
+/* An error while queueing: EXEC will reply EXECABORT. */
+void srv_multi_flag_error(srv_client_t *c);
+/* Union of the flags of c's queued commands (0 when none). */
+uint32_t srv_multi_flags(const srv_client_t *c);
+/* Reply "-EXECABORT Transaction discarded because of: <msg>" and discard
+ * c's transaction (EXEC refused by dispatch). */
+void srv_multi_exec_abort(srv_client_t *c, const char *msg);
+/* Queued commands and their bytes, for CLIENT LIST (multi, multi-mem);
+ * count is -1 outside MULTI; *dirty_cas 1 when a watched key changed. */
+void srv_multi_info(const srv_client_t *c, int64_t *count, size_t *mem,
+                    int *dirty_cas);
+/* Free c's transaction state and unwatch its keys (client freed). */
+void srv_multi_client_free(srv_client_t *c);
+/* WATCH hooks (db.c): key changed (written, deleted, expired) in db. */
+void srv_multi_touch_key(srv_db_t *db, const char *key, size_t len);
+/* Key is about to be deleted by expiry (key may live in the entry being
+ * deleted, so this comes first). */
+void srv_multi_touch_expired(srv_db_t *db, const char *key, size_t len);
+/* db is about to be emptied (FLUSHDB/FLUSHALL, replaced NULL) or to get
+ * the contents of replaced (SWAPDB): touch its watched keys as Redis
+ * 7.0 does. */
+void srv_multi_touch_db(srv_db_t *db, srv_db_t *replaced);
+
+/* ---------------------------------------------------------------------
+ * Pub/Sub (t_pubsub.c)
+ * ------------------------------------------------------------------ */
+
+/* Publish msg on channel ch to its subscribers and to the subscribers of
+ * matching patterns (PUBLISH, keyspace notifications). Returns the number
+ * of receivers as PUBLISH replies it. */
+int64_t srv_pubsub_publish(const char *ch, size_t chlen, const char *msg,
+                           size_t mlen);
+/* Drop every subscription of c, no replies (called when c is freed). */
+void srv_pubsub_client_free(srv_client_t *c);
+/* c's subscription counts for CLIENT LIST sub=, psub=, ssub=. */
+void srv_pubsub_client_counts(const srv_client_t *c, size_t *sub,
+                              size_t *psub, size_t *ssub);
+/* Channels, patterns and shard channels with subscribers (INFO). */
+void srv_pubsub_server_counts(size_t *channels, size_t *patterns,
+                              size_t *shard);
+/* Dispatch: 1 when c is a RESP2 subscriber and cmd is not one of
+ * (P|S)(UN)SUBSCRIBE, PING, QUIT; then msg holds Redis's error text. */
+int srv_pubsub_denies(const srv_client_t *c, const srv_command_t *cmd,
+                      char *msg, size_t size);
 
 #endif /* GENCACHE_SERVER_SERVER_H */
