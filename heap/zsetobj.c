@@ -161,7 +161,12 @@ static long lp_insert_pos(unsigned char *lp, double score, const char *m,
 static int lp_insert_at(unsigned char **lpp, long pos, double score,
                         const char *m, size_t len)
 {
-    int rc = hp_lp_insert(lpp, 2 * pos, m, len);
+    int rc;
+
+    /* Redis's listpack keeps scores as text where -0 becomes "0": keep
+     * the same (observable through ZSCORE). */
+    if (score == 0) score = 0.0;
+    rc = hp_lp_insert(lpp, 2 * pos, m, len);
 
     if (rc < 0) return rc;
     rc = hp_lp_insert(lpp, 2 * pos + 1, (const char *)&score, sizeof(score));

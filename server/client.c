@@ -1018,10 +1018,10 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     info_flags(c, dirty_cas, flags);
     n = snprintf(buf, size,
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld "
-                 "flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=%lld qbuf=%zu "
-                 "qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu "
-                 "obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s%s cmd=%s "
-                 "user=default redir=-1 resp=%d",
+                 "flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=%lld "
+                 "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
+                 "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu "
+                 "events=%s%s cmd=%s user=default redir=-1 resp=%d",
                  (unsigned long long)c->id, c->addr, c->laddr, c->fd,
                  c->name ? c->name : "",
                  (long long)((now - c->ctime_ms) / 1000),

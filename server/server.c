@@ -249,6 +249,12 @@ static void teardown(void)
         srv_net_close_listeners();
         srv_clients_free_all();
         if (handles_open) {
+            /* Closing a uv_signal_t restores the default disposition, and
+             * a SIGTERM arriving during teardown (a supervisor repeating
+             * its stop request) would then kill a clean shutdown: the
+             * shutdown is already under way, so ignore further ones. */
+            signal(SIGTERM, SIG_IGN);
+            signal(SIGINT, SIG_IGN);
             uv_close((uv_handle_t *)&cron_timer, NULL);
             uv_close((uv_handle_t *)&prepare_handle, NULL);
             uv_close((uv_handle_t *)&check_handle, NULL);

@@ -268,6 +268,7 @@ static const struct {
     {"hexists", "RO", NULL},
     {"hincrby", "RW access update", NULL},
     {"hincrbyfloat", "RW access update", NULL},
+    {"sort", "RO access", NULL},
 };
 
 /* The flags of cmd's key specs (second NULL for one spec). */
@@ -710,7 +711,7 @@ static srv_command_t *getkeys_command(srv_client_t *c,
 static void getkeys_generic(srv_client_t *c, int with_flags)
 {
     const resp_slice_t *args = &c->argv[2];
-    int argc = c->argc - 2, first, last, j, n = 0;
+    int argc = c->argc - 2, first, last, j, n = 0, store;
     srv_command_t *cmd = getkeys_command(c, args, argc);
     const char *flags1, *flags2;
 
@@ -728,7 +729,9 @@ static void getkeys_generic(srv_client_t *c, int with_flags)
     for (j = first; j <= last; j += cmd->key_step) {
         n++;
     }
-    srv_reply_array_len(c, n);
+    store = strcmp(cmd->name, "sort") == 0 ? srv_sort_store_key(args, argc)
+                                           : 0;
+    srv_reply_array_len(c, n + (store > 0));
     for (j = first; j <= last; j += cmd->key_step) {
         if (with_flags) {
             srv_reply_array_len(c, 2);
@@ -736,6 +739,15 @@ static void getkeys_generic(srv_client_t *c, int with_flags)
         srv_reply_bulk(c, args[j].ptr, args[j].len);
         if (with_flags) {
             reply_flag_words(c, j > first && flags2 ? flags2 : flags1);
+        }
+    }
+    if (store > 0) { /* SORT ... STORE dst (t_sort.c) */
+        if (with_flags) {
+            srv_reply_array_len(c, 2);
+        }
+        srv_reply_bulk(c, args[store].ptr, args[store].len);
+        if (with_flags) {
+            reply_flag_words(c, "OW update");
         }
     }
 }

@@ -270,6 +270,7 @@ static copy_fn_t *const copy_fns[] = {
     [HP_TYPE_LIST] = copy_list,
     [HP_TYPE_HASH] = hp_hash_dup,
     [HP_TYPE_SET] = hp_set_dup,
+    [HP_TYPE_ZSET] = hp_zset_copy,
 };
 
 /* New reference: a copy of o, or NULL (OOM, or no copy function). */
