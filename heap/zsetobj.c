@@ -12,9 +12,11 @@
  *   skiplist of heap_zset.h, both holding every member.
  * A listpack zset becomes a skiplist when a member longer than
  * zset_max_listpack_value bytes is added or the count would pass
- * zset_max_listpack_entries; hp_zset_shrink_if_small goes back (only the
- * *STORE commands call it, as in Redis). Every range query is answered as
- * a span of ranks, then iterated by rank.
+ * zset_max_listpack_entries; hp_zset_shrink_if_small goes back for
+ * callers that build a whole zset at once (RDB loading; the *STORE
+ * commands instead start from a listpack and grow, which ends in the same
+ * encoding). Every range query is answered as a span of ranks, then
+ * iterated by rank.
  */
 #include "heap.h"
 

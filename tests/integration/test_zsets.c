@@ -133,6 +133,9 @@ static void test_scores_format_and_parse(void **state)
     expect_flat(c, "1.1000000000000001 (nil) -2.5", "ZMSCORE z a nope newm");
     expect_flat(c, "(nil) (nil)", "ZMSCORE nokey a b");
     th_expect_nil(c, "ZSCORE nokey a");
+    /* A listpack stores -0 as 0 (Redis keeps scores as text there). */
+    th_expect_int(c, 1, "ZADD neg -0 a");
+    th_expect_str(c, "0", "ZSCORE neg a");
 }
 
 static void test_ranks_and_ranges(void **state)
@@ -341,6 +344,18 @@ static void test_zscan(void **state)
     expect_flat(c, "0 {a 1 b 2.5}", "ZSCAN z 0");
     expect_flat(c, "0 {b 2.5}", "ZSCAN z 0 MATCH b*");
     expect_flat(c, "0 {}", "ZSCAN nokey 0");
+    /* Scores as Redis shows them: listpack text, skiplist "%.17Lg". */
+    run(c, "ZADD f 1e17 a");
+    expect_flat(c, "0 {a 100000000000000000}", "ZSCAN f 0");
+    for (int i = 0; i < 130; i++) {
+        r = th_cmd(c, "ZADD f %d m%d", i, i);
+        freeReplyObject(r);
+    }
+    th_expect_str(c, "skiplist", "OBJECT ENCODING f");
+    r = th_cmd(c, "ZSCAN f 0 MATCH a COUNT 1000");
+    assert_int_equal(r->element[1]->elements, 2);
+    assert_string_equal(r->element[1]->element[1]->str, "1e+17");
+    freeReplyObject(r);
     th_expect_error(c, "ERR invalid cursor", "ZSCAN z abc");
     th_expect_error(c, ERR_SYNTAX, "ZSCAN z 0 COUNT 0");
     th_expect_error(c, ERR_SYNTAX, "ZSCAN z 0 FOO 1");
