@@ -14,7 +14,7 @@ RUNARGS ?=
 # Extra `meson test` arguments, e.g. TESTARGS="--suite integration".
 TESTARGS ?=
 
-.PHONY: all deps build run test asan bench compat clean format
+.PHONY: all deps build run test asan bench compat clean format docker-test
 
 all: build
 
@@ -47,6 +47,12 @@ bench: build
 
 compat: build
 	GENCACHED_BIN=$(BUILD)/server/gencached SHARED=$(SHARED) tests/compat/run.sh
+
+# The container image, docker/docker-compose.yml and the twemproxy cluster,
+# tested with a real Docker engine (docker/test.sh; README "Running with
+# Docker").
+docker-test:
+	docker/test.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -14,7 +14,7 @@
 /* Redis 7.0's defaults. Executor thread (CONFIG SET writes them). */
 hp_limits_t hp_limits = {
     .list_max_listpack_size = -2,
-    .hash_max_listpack_entries = 128,
+    .hash_max_listpack_entries = 512,
     .hash_max_listpack_value = 64,
     .set_max_intset_entries = 512,
     .zset_max_listpack_entries = 128,

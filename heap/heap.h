@@ -276,7 +276,7 @@ const char *hp_elem_bytes(const hp_elem_t *e, char *buf, size_t *len);
  * Defaults are Redis 7.0's. */
 typedef struct hp_limits {
     int list_max_listpack_size;       /* >0 entries per node, -1..-5: 4..64KB */
-    size_t hash_max_listpack_entries; /* 128 */
+    size_t hash_max_listpack_entries; /* 512 */
     size_t hash_max_listpack_value;   /* 64 bytes */
     size_t set_max_intset_entries;    /* 512 */
     size_t zset_max_listpack_entries; /* 128 */

@@ -401,12 +401,12 @@ static void format_unknown_command(const srv_client_t *c, char *msg,
 }
 
 /* True for the commands a client in MULTI runs at once instead of
- * queueing them (Redis 7.0's list; RESET does not exist here). */
+ * queueing them (Redis 7.0's list). */
 static int multi_runs_now(const srv_command_t *cmd)
 {
     return cmd->proc == cmd_exec || cmd->proc == cmd_discard ||
            cmd->proc == cmd_multi || cmd->proc == cmd_watch ||
-           cmd->proc == cmd_quit;
+           cmd->proc == cmd_quit || cmd->proc == cmd_reset;
 }
 
 /* Refuse c's command with msg as Redis's rejectCommand: count it on cmd
@@ -513,6 +513,7 @@ static void call(srv_client_t *c, srv_command_t *cmd)
         dur = 0;
     cmd->calls++;
     cmd->usec += (uint64_t)dur;
+    srv_latency_hist_record(cmd, dur);
     if (err_mark != srv.stats.total_error_replies)
         cmd->failed_calls++;
     err_mark = srv.stats.total_error_replies;

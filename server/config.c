@@ -32,6 +32,9 @@
 #define C_MULTI (1u << 2)     /* takes several words (bind, save, ...) */
 #define C_NULL_EMPTY (1u << 3) /* string: "" is stored as NULL */
 #define C_OCTAL (1u << 4)     /* integer written in octal */
+#define C_SAME_ONLY (1u << 5) /* CONFIG SET accepts only the current value
+                                 (a no-op, as Redis skips unchanged values);
+                                 listeners are not re-bound at run time */
 
 #define ERRSZ 256
 #define VALSZ 16384 /* longest value text (requirepass, paths) */
@@ -484,7 +487,8 @@ static void notify_format(const cdef_t *d, const cval_t *v, char *buf,
         out[o++] = 'A';
     for (size_t i = 0; i < N_NOTIFY_LETTERS; i++) {
         int flag = notify_letters[i].flag;
-        int in_all = (flag & SRV_NOTIFY_ALL) != 0;
+        /* Redis 7.0 prints n only among the letters A replaces. */
+        int in_all = (flag & (SRV_NOTIFY_ALL | SRV_NOTIFY_NEW)) != 0;
 
         if (((int)v->n & flag) && !(all && in_all))
             out[o++] = notify_letters[i].ch;
@@ -823,8 +827,8 @@ static const cenum_t debug_enum[] = {
 
 static const cdef_t directives[] = {
     {"bind", NULL, &t_bind, OFF(bind), 0, "* -::*", 0, 0,
-     C_IMMUTABLE | C_MULTI, NULL, NULL},
-    INT("port", NULL, port, "6379", 0, 65535, C_IMMUTABLE),
+     C_SAME_ONLY | C_MULTI, NULL, NULL},
+    INT("port", NULL, port, "6379", 0, 65535, C_SAME_ONLY),
     INT("tcp-backlog", NULL, tcp_backlog, "511", 0, INT_MAX, C_IMMUTABLE),
     STR("unixsocket", unixsocket, "", C_IMMUTABLE | C_NULL_EMPTY),
     INT("unixsocketperm", NULL, unixsocketperm, "0", 0, 0777,
@@ -873,7 +877,7 @@ static const cdef_t directives[] = {
         list_max_listpack_size, "-2", INT_MIN, INT_MAX, 0),
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries",
-        hash_max_listpack_entries, "128", 0, LONG_MAX, 0),
+        hash_max_listpack_entries, "512", 0, LONG_MAX, 0),
     INT("hash-max-listpack-value", "hash-max-ziplist-value",
         hash_max_listpack_value, "64", 0, LONG_MAX, 0),
     INT("set-max-intset-entries", NULL, set_max_intset_entries, "512", 0,
@@ -1610,6 +1614,17 @@ static int set_lookup_all(srv_client_t *c, int npairs, const cdef_t **defs)
     return 0;
 }
 
+/* True when the staged value v of d equals d's current value (compared
+ * in CONFIG GET form). */
+static int staged_is_current(const cdef_t *d, const cval_t *v)
+{
+    char cur[VALSZ], staged[VALSZ];
+
+    current_text(d, cur, sizeof(cur), 0);
+    d->ops->format(d, v, staged, sizeof(staged), 0);
+    return strcmp(cur, staged) == 0;
+}
+
 /* Stage every value. 0, or -1 after replying the error (nothing kept). */
 static int set_stage_all(srv_client_t *c, int npairs, const cdef_t **defs,
                          cval_t *vals)
@@ -1624,6 +1639,12 @@ static int set_stage_all(srv_client_t *c, int npairs, const cdef_t **defs,
         if (!s)
             snprintf(err, sizeof(err), "out of memory");
         free(s);
+        if (rc == 0 && (defs[i]->flags & C_SAME_ONLY) &&
+            !staged_is_current(defs[i], &vals[i])) {
+            cval_clear(&vals[i]);
+            snprintf(err, sizeof(err), "can't set immutable config");
+            rc = -1;
+        }
         if (rc != 0) {
             for (int j = 0; j < i; j++)
                 cval_clear(&vals[j]);
@@ -1673,6 +1694,7 @@ void cmd_config_resetstat(srv_client_t *c)
     memset(&srv.stats, 0, sizeof(srv.stats));
     srv_command_reset_stats();
     srv_errorstats_reset();
+    srv_latency_hist_reset_all();
     srv_reply_ok(c);
 }
 

@@ -239,9 +239,11 @@ static int remove_binding(srv_db_t *db, const char *key, size_t len)
 /* Delete an expired key, counting it in expired_keys. */
 static void delete_expired(srv_db_t *db, const char *key, size_t len)
 {
-    /* WATCH sees the expiry; before the removal, which may free key. */
+    /* WATCH and keyspace notifications see the expiry; before the
+     * removal, which may free key. */
     if (hp_dict_find(db->dict, key, len) != NULL) {
         srv_multi_touch_expired(db, key, len);
+        srv_notify(SRV_NOTIFY_EXPIRED, "expired", db, key, len);
     }
     if (remove_binding(db, key, len)) {
         srv.stats.expired_keys++;
@@ -284,6 +286,7 @@ hp_obj_t *srv_db_lookup_read(srv_db_t *db, const char *key, size_t len)
 
     if (de == NULL) {
         srv.stats.keyspace_misses++;
+        srv_notify(SRV_NOTIFY_KEY_MISS, "keymiss", db, key, len);
         return NULL;
     }
     srv.stats.keyspace_hits++;
@@ -338,6 +341,34 @@ int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len)
     return de ? (int)lfu_decayed(de->meta) : -1;
 }
 
+/* Set the clock of key's binding as RESTORE's FREQ / IDLETIME do (Redis's
+ * objectSetLRUOrLFU): under an LFU policy a freq >= 0 becomes the
+ * counter; otherwise an idle >= 0 (seconds) ages the LRU clock (an age
+ * past the clock's range lands half a wrap in the future, as Redis).
+ * A missing key is left alone. */
+void srv_db_set_clock(srv_db_t *db, const char *key, size_t len,
+                      int64_t lfu_freq, int64_t lru_idle_s)
+{
+    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+    int64_t now = lru_clock();
+
+    if (de == NULL) {
+        return;
+    }
+    if (srv_db_lfu_enabled()) {
+        if (lfu_freq >= 0 && lfu_freq <= 255) {
+            de->meta = (lfu_minutes() << 8) | (uint32_t)lfu_freq;
+        }
+    } else if (lru_idle_s >= 0) {
+        int64_t abs_clock = now - lru_idle_s;
+
+        if (abs_clock < 0) {
+            abs_clock = (now + LRU_CLOCK_MAX / 2) % LRU_CLOCK_MAX;
+        }
+        de->meta = (uint32_t)abs_clock;
+    }
+}
+
 /* ---------------------------------------------------------------------
  * Writes
  * ------------------------------------------------------------------ */
@@ -380,6 +411,9 @@ int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
     }
     hp_decref(old);
     srv_db_signal_modified(db, key, len);
+    if (!existed) {
+        srv_notify(SRV_NOTIFY_NEW, "new", db, key, len);
+    }
     return 0;
 }
 
@@ -402,6 +436,7 @@ int srv_db_add(srv_db_t *db, const char *key, size_t len, hp_obj_t *val)
     de->v.ptr = val;
     de->meta = clock_new();
     srv_db_signal_modified(db, key, len);
+    srv_notify(SRV_NOTIFY_NEW, "new", db, key, len);
     return 1;
 }
 
@@ -490,6 +525,8 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
     srv_db_signal_modified(sdb, skey, slen);
     srv_db_signal_modified(ddb, dkey, dlen);
     srv.stats.dirty--; /* one change, two signals */
+    /* Redis re-adds the destination: always a "new" key there. */
+    srv_notify(SRV_NOTIFY_NEW, "new", ddb, dkey, dlen);
     return 0;
 }
 

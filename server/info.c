@@ -4,10 +4,12 @@
  *
  * Sections and field names are Redis 7.0.15's, in its order: server,
  * clients, memory, persistence, stats, replication, cpu, modules,
- * commandstats, errorstats, cluster, keyspace. "default" is all but
- * commandstats; "all" and "everything" add it. A server without
+ * commandstats, errorstats, latencystats, cluster, keyspace. "default"
+ * is all but commandstats and latencystats; "all" and "everything" add
+ * them. A server without
  * persistence or replicas reports those sections as a fresh Redis master
- * that never saved would. Latency histograms (latencystats) are not kept.
+ * that never saved would. Latency percentiles (latencystats) come from
+ * the per-command histograms of slowlog.c.
  */
 #include "server.h"
 
@@ -391,7 +393,8 @@ static void section_stats(resp_buf_t *b)
            "evicted_keys:%llu\r\nevicted_clients:0\r\nkeyspace_hits:%llu\r\n"
            "keyspace_misses:%llu\r\npubsub_channels:%zu\r\n"
            "pubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
-           "latest_fork_usec:0\r\ntotal_forks:0\r\n",
+           "latest_fork_usec:0\r\ntotal_forks:0\r\n"
+           "migrate_cached_sockets:0\r\n", /* no MIGRATE: none cached */
         (unsigned long long)s->expired_keys,
         (double)s->expired_stale_perc / 100,
         (unsigned long long)s->evicted_keys,
@@ -489,6 +492,30 @@ static void section_errorstats(resp_buf_t *b)
     }
 }
 
+/* One latency_percentiles_usec_ line, if cmd has recorded calls. */
+static void add_latencystat(resp_buf_t *b, const srv_command_t *cmd)
+{
+    char pct[512];
+
+    if (srv_latency_percentiles(cmd, pct, sizeof(pct)) > 0) {
+        add(b, "latency_percentiles_usec_%s:%s\r\n", cmd->name, pct);
+    }
+}
+
+static void section_latencystats(resp_buf_t *b)
+{
+    size_t i, n;
+    const srv_command_t *table = srv_command_table(&n);
+    const srv_command_t *sub;
+
+    for (i = 0; i < n; i++) {
+        add_latencystat(b, &table[i]);
+        for (sub = table[i].subcommands; sub && sub->name; sub++) {
+            add_latencystat(b, sub);
+        }
+    }
+}
+
 static void section_cluster(resp_buf_t *b)
 {
     add(b, "cluster_enabled:0\r\n");
@@ -531,6 +558,7 @@ static const section_t sections[] = {
     {"modules", "Modules", 1, NULL},
     {"commandstats", "Commandstats", 0, section_commandstats},
     {"errorstats", "Errorstats", 1, section_errorstats},
+    {"latencystats", "Latencystats", 0, section_latencystats},
     {"cluster", "Cluster", 1, section_cluster},
     {"keyspace", "Keyspace", 1, section_keyspace},
 };

@@ -484,6 +484,10 @@ int srv_db_lfu_enabled(void);
  * (1 s resolution) and decayed LFU counter; -1 when the key is missing. */
 int64_t srv_db_idle_ms(srv_db_t *db, const char *key, size_t len);
 int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len);
+/* RESTORE's FREQ / IDLETIME (seconds): set the binding's LFU counter
+ * (LFU policy, freq >= 0) or LRU age (otherwise, idle >= 0) (db.c). */
+void srv_db_set_clock(srv_db_t *db, const char *key, size_t len,
+                      int64_t lfu_freq, int64_t lru_idle_s);
 
 /* ---------------------------------------------------------------------
  * Client and connection functions (client.c, net.c, server.c)
@@ -572,6 +576,17 @@ void srv_slowlog_reset(void);
 void srv_slowlog_free(void);
 /* Record a latency event (LATENCY) of ms milliseconds. */
 void srv_latency_add(const char *event, int64_t ms);
+/* Record one call of cmd that took usec microseconds in its latency
+ * histogram (LATENCY HISTOGRAM, INFO latencystats), when latency-tracking
+ * is on. */
+void srv_latency_hist_record(srv_command_t *cmd, int64_t usec);
+/* Drop every command's latency histogram (CONFIG RESETSTAT). */
+void srv_latency_hist_reset_all(void);
+/* INFO latencystats value of cmd ("p50=1.000,p99=...", the configured
+ * latency-tracking-info-percentiles) into buf. 0 when cmd has no
+ * recorded calls, else the length. */
+size_t srv_latency_percentiles(const srv_command_t *cmd, char *buf,
+                               size_t size);
 
 /* ---------------------------------------------------------------------
  * INFO (info.c)
@@ -649,5 +664,15 @@ void srv_pubsub_server_counts(size_t *channels, size_t *patterns,
  * (P|S)(UN)SUBSCRIBE, PING, QUIT; then msg holds Redis's error text. */
 int srv_pubsub_denies(const srv_client_t *c, const srv_command_t *cmd,
                       char *msg, size_t size);
+
+/* ---------------------------------------------------------------------
+ * Keyspace notifications (notify.c)
+ * ------------------------------------------------------------------ */
+
+/* Publish Redis 7.0's keyspace/keyevent messages for event (type is its
+ * SRV_NOTIFY_* class) on key of db, when notify-keyspace-events enables
+ * them. Call after the write, with Redis's event name ("set", "lpush"). */
+void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
+                size_t keylen);
 
 #endif /* GENCACHE_SERVER_SERVER_H */

@@ -343,6 +343,8 @@ void cmd_setbit(srv_client_t *c)
     put_bit(p, off, (unsigned)on);
     if (!created && (grown || old != (unsigned)on))
         srv_db_signal_modified(c->db, KEY(c, 1));
+    if (created || grown || old != (unsigned)on)
+        srv_notify(SRV_NOTIFY_STRING, "setbit", c->db, KEY(c, 1));
     srv_reply_int(c, old);
 }
 
@@ -567,6 +569,8 @@ static int bitop_store(srv_client_t *c, enum bitop_kind op,
     for (i = 1; i < n; i++)
         bitop_apply(op, (unsigned char *)dst, maxlen, &src[i]);
     rc = srv_db_set(c->db, KEY(c, 2), res, 0);
+    if (rc == 0)
+        srv_notify(SRV_NOTIFY_STRING, "set", c->db, KEY(c, 2));
 out:
     hp_decref(res);
     if (rc < 0)
@@ -597,7 +601,8 @@ void cmd_bitop(srv_client_t *c)
     if (bitop_load(c, src, n, &maxlen) < 0)
         goto out;
     if (maxlen == 0) {
-        srv_db_delete(c->db, KEY(c, 2));
+        if (srv_db_delete(c->db, KEY(c, 2)))
+            srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, 2));
         srv_reply_int(c, 0);
         goto out;
     }
@@ -710,8 +715,8 @@ static int bf_add_unsigned(uint64_t value, int64_t incr, int bits,
 }
 
 /* Run a SET or INCRBY op on p and reply its result (the old value for
- * SET, the new one for INCRBY, null when FAIL refused it). Returns 1 when
- * the field's value changed. */
+ * SET, the new one for INCRBY, null when FAIL refused it). Returns 0
+ * when refused, 2 when the field's value changed, else 1. */
 static int bf_write(srv_client_t *c, unsigned char *p, size_t len,
                     const bf_op_t *op)
 {
@@ -741,7 +746,7 @@ static int bf_write(srv_client_t *c, unsigned char *p, size_t len,
     }
     srv_reply_int(c, op->opcode == BF_INCRBY ? sres : old);
     bf_put_raw(p, op->offset, op->bits, newraw);
-    return sres != old;
+    return sres != old ? 2 : 1;
 }
 
 /* Parse "OVERFLOW WRAP|SAT|FAIL" value a. 0 or -1 after the error. */
@@ -828,7 +833,7 @@ static void bf_execute(srv_client_t *c, const bf_op_t *ops, int n,
     const unsigned char *rp;
     unsigned char *wp = NULL;
     size_t len;
-    int i, created = 0, grown = 0, changes = 0;
+    int i, created = 0, grown = 0, changes = 0, written = 0;
     hp_obj_t *o;
 
     if (maxbit < 0) {
@@ -847,11 +852,19 @@ static void bf_execute(srv_client_t *c, const bf_op_t *ops, int n,
     for (i = 0; i < n; i++) {
         if (ops[i].opcode == BF_GET)
             srv_reply_int(c, bf_read(rp, len, &ops[i]));
-        else
-            changes += bf_write(c, wp, len, &ops[i]);
+        else {
+            int r = bf_write(c, wp, len, &ops[i]);
+
+            changes += r == 2;
+            written += r > 0;
+        }
     }
     if (!created && (changes || grown))
         srv_db_signal_modified(c->db, KEY(c, 1));
+    /* Redis notifies when a write changed a value, or wrote at all to a
+     * string it created or grew. */
+    if (changes || (written && (created || grown)))
+        srv_notify(SRV_NOTIFY_STRING, "setbit", c->db, KEY(c, 1));
 }
 
 /* The body of BITFIELD and BITFIELD_RO (readonly: only GET allowed). */

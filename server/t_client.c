@@ -502,6 +502,58 @@ void cmd_client_no_evict(srv_client_t *c)
     srv_reply_ok(c);
 }
 
+/* ---------------------------------------------------------------------
+ * RESET
+ * ------------------------------------------------------------------ */
+
+/* Stop c from being a MONITOR (drop it from srv.monitors). */
+static void reset_monitor(srv_client_t *c)
+{
+    size_t i;
+
+    if (!(c->flags & SRV_CLIENT_MONITOR)) {
+        return;
+    }
+    for (i = 0; i < srv.nmonitors; i++) {
+        if (srv.monitors[i] == c) {
+            memmove(&srv.monitors[i], &srv.monitors[i + 1],
+                    (srv.nmonitors - i - 1) * sizeof(srv.monitors[0]));
+            srv.nmonitors--;
+            break;
+        }
+    }
+    if (srv.nmonitors == 0) {
+        free(srv.monitors);
+        srv.monitors = NULL;
+    }
+    c->flags &= ~SRV_CLIENT_MONITOR;
+}
+
+/* RESET: bring the connection back to its just-connected state as Redis
+ * 6.2+: discard MULTI and WATCHes, leave MONITOR and every subscription,
+ * CLIENT REPLY ON, NO-EVICT off, database 0, RESP2, no name, and
+ * unauthenticated when a password is configured. Replies +RESET. */
+void cmd_reset(srv_client_t *c)
+{
+    srv_multi_client_free(c);
+    srv_pubsub_client_free(c);
+    reset_monitor(c);
+    c->reply_mode = SRV_REPLY_ON;
+    c->flags &= ~SRV_CLIENT_NO_EVICT;
+    c->db = &srv.dbs[0];
+    c->resp = 2;
+    c->out.proto = 2;
+    free(c->name);
+    c->name = NULL;
+    if (srv.cfg.requirepass != NULL && srv.cfg.requirepass[0] != '\0') {
+        c->flags &= ~SRV_CLIENT_AUTHENTICATED;
+    } else {
+        c->flags |= SRV_CLIENT_AUTHENTICATED;
+    }
+    srv_clients_apply_limits();
+    srv_reply_simple(c, "RESET");
+}
+
 static const char *const client_help_lines[] = {
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GETNAME",

@@ -12,6 +12,7 @@
 #include "server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -110,6 +111,7 @@ static const struct {
     {"info", 1u << CAT_DANGEROUS},
     {"lastsave", 1u << CAT_ADMIN | 1u << CAT_DANGEROUS},
     {"sort", 1u << CAT_DANGEROUS},
+    {"restore", 1u << CAT_DANGEROUS},
 };
 
 /* The ACL category bits of cmd (parent NULL for top-level commands). */
@@ -154,19 +156,108 @@ static uint32_t command_cats(const srv_command_t *parent,
  * COMMAND INFO entries
  * ------------------------------------------------------------------ */
 
-/* Flags as a set of status strings. */
-static void reply_flags(srv_client_t *c, const srv_command_t *cmd)
+/* ---------------------------------------------------------------------
+ * Movable keys
+ *
+ * Commands whose key positions depend on their arguments (a numkeys
+ * argument, SORT's STORE): Redis gives them a key-extraction function and
+ * the "movablekeys" flag. Here one table maps the command name to where
+ * its numkeys argument sits, an optional fixed destination key before it,
+ * and the key-spec flags of both.
+ * ------------------------------------------------------------------ */
+
+typedef struct movable_keys {
+    const char *name;
+    int numkeys_at;      /* index of numkeys, 0 for SORT / SORT_RO */
+    int dest_at;         /* index of a destination key, or 0 */
+    const char *dest_flags;
+    const char *key_flags;
+} movable_keys_t;
+
+static const movable_keys_t movable_table[] = {
+    {"zunionstore", 2, 1, "OW update", "RO access"},
+    {"zinterstore", 2, 1, "OW update", "RO access"},
+    {"zdiffstore", 2, 1, "OW update", "RO access"},
+    {"zunion", 1, 0, NULL, "RO access"},
+    {"zinter", 1, 0, NULL, "RO access"},
+    {"zdiff", 1, 0, NULL, "RO access"},
+    {"zintercard", 1, 0, NULL, "RO access"},
+    {"sintercard", 1, 0, NULL, "RO access"},
+    {"lmpop", 1, 0, NULL, "RW access delete"},
+    {"zmpop", 1, 0, NULL, "RW access delete"},
+    {"blmpop", 2, 0, NULL, "RW access delete"},
+    {"bzmpop", 2, 0, NULL, "RW access delete"},
+    {"sort", 0, 0, "OW update", "RO access"},
+    {"sort_ro", 0, 0, NULL, "RO access"},
+};
+
+/* The movable-keys entry of top-level command cmd, or NULL. */
+static const movable_keys_t *movable_of(const srv_command_t *cmd)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(movable_table) / sizeof(movable_table[0]); i++) {
+        if (strcmp(cmd->name, movable_table[i].name) == 0) {
+            return &movable_table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Key positions of a movable-keys command in args[0..argc) into pos[]
+ * (argc entries) and each key's flags into flags[]. Returns the number
+ * of keys, 0 when the arguments name none (bad numkeys). */
+static int movable_keys(const movable_keys_t *m, const resp_slice_t *args,
+                        int argc, int *pos, const char **flags)
+{
+    int64_t numkeys;
+    int n = 0, j;
+
+    if (m->numkeys_at == 0) { /* SORT key ... [STORE dst] */
+        pos[n] = 1;
+        flags[n++] = m->key_flags;
+        j = m->dest_flags ? srv_sort_store_key(args, argc) : 0;
+        if (j > 0) {
+            pos[n] = j;
+            flags[n++] = m->dest_flags;
+        }
+        return n;
+    }
+    if (m->numkeys_at >= argc ||
+        srv_parse_ll(args[m->numkeys_at].ptr, args[m->numkeys_at].len,
+                     &numkeys) != 0 ||
+        numkeys <= 0 || numkeys > argc - m->numkeys_at - 1) {
+        return 0;
+    }
+    if (m->dest_at > 0) {
+        pos[n] = m->dest_at;
+        flags[n++] = m->dest_flags;
+    }
+    for (j = 0; j < (int)numkeys; j++) {
+        pos[n] = m->numkeys_at + 1 + j;
+        flags[n++] = m->key_flags;
+    }
+    return n;
+}
+
+/* Flags as a set of status strings; "movablekeys" last as in Redis. */
+static void reply_flags(srv_client_t *c, const srv_command_t *parent,
+                        const srv_command_t *cmd)
 {
     size_t i, n = 0;
+    int movable = parent == NULL && movable_of(cmd) != NULL;
 
     for (i = 0; i < N_FLAG_NAMES; i++) {
         n += (cmd->flags & flag_names[i].flag) != 0;
     }
-    srv_reply_set_len(c, (int64_t)n);
+    srv_reply_set_len(c, (int64_t)n + movable);
     for (i = 0; i < N_FLAG_NAMES; i++) {
         if (cmd->flags & flag_names[i].flag) {
             srv_reply_simple(c, flag_names[i].name);
         }
+    }
+    if (movable) {
+        srv_reply_simple(c, "movablekeys");
     }
 }
 
@@ -208,6 +299,7 @@ static const struct {
     {"setnx", "OW insert", NULL},
     {"setex", "OW update", NULL},
     {"psetex", "OW update", NULL},
+    {"restore", "OW update", NULL},
     {"mget", "RO access", NULL},
     {"mset", "OW update", NULL},
     {"msetnx", "OW insert", NULL},
@@ -401,7 +493,7 @@ static void reply_info(srv_client_t *c, const srv_command_t *parent,
     srv_reply_array_len(c, 10);
     srv_reply_bulk_cstr(c, full_name(parent, cmd, name, sizeof(name)));
     srv_reply_int(c, cmd->arity);
-    reply_flags(c, cmd);
+    reply_flags(c, parent, cmd);
     srv_reply_int(c, cmd->first_key);
     srv_reply_int(c, cmd->last_key);
     srv_reply_int(c, cmd->key_step);
@@ -695,7 +787,7 @@ static srv_command_t *getkeys_command(srv_client_t *c,
     }
     if (cmd == NULL) {
         srv_reply_error(c, "ERR Invalid command specified");
-    } else if (cmd->first_key <= 0) {
+    } else if (cmd->first_key <= 0 && movable_of(cmd) == NULL) {
         srv_reply_error(c, "ERR The command has no key arguments");
     } else if (!arity_ok(cmd, argc)) {
         srv_reply_error(c, "ERR Invalid number of arguments specified for "
@@ -706,50 +798,70 @@ static srv_command_t *getkeys_command(srv_client_t *c,
     return NULL;
 }
 
+/* Positions and flags of the keys of cmd in args[0..argc) from its
+ * first/last/step range (flags per key spec, the first key from the
+ * first spec). Returns the number of keys, -1 when the range does not fit
+ * the arguments. */
+static int range_keys(const srv_command_t *cmd, const resp_slice_t *args,
+                      int argc, int *pos, const char **flags)
+{
+    const char *flags1, *flags2;
+    int first = cmd->first_key, last, j, n = 0;
+
+    last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    if (last >= argc || last < first) {
+        return -1;
+    }
+    key_spec_flags(cmd, &flags1, &flags2);
+    flags1 = variable_key_flags(cmd, args, argc, flags1);
+    for (j = first; j <= last; j += cmd->key_step) {
+        pos[n] = j;
+        flags[n++] = j > first && flags2 ? flags2 : flags1;
+    }
+    return n;
+}
+
 /* COMMAND GETKEYS / GETKEYSANDFLAGS: the keys of the command in argv[2..]
  * (with their key-spec flags when with_flags). */
 static void getkeys_generic(srv_client_t *c, int with_flags)
 {
     const resp_slice_t *args = &c->argv[2];
-    int argc = c->argc - 2, first, last, j, n = 0, store;
+    int argc = c->argc - 2, j, n;
     srv_command_t *cmd = getkeys_command(c, args, argc);
-    const char *flags1, *flags2;
+    const movable_keys_t *m;
+    const char **flags;
+    int *pos;
 
     if (cmd == NULL) {
         return;
     }
-    first = cmd->first_key;
-    last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    if (last >= argc || last < first) {
-        srv_reply_error(c, "ERR Invalid arguments specified for command");
+    pos = malloc(sizeof(*pos) * (size_t)argc);
+    flags = malloc(sizeof(*flags) * (size_t)argc);
+    if (pos == NULL || flags == NULL) {
+        free(pos);
+        free(flags);
+        srv_reply_oom(c);
         return;
     }
-    key_spec_flags(cmd, &flags1, &flags2);
-    flags1 = variable_key_flags(cmd, args, argc, flags1);
-    for (j = first; j <= last; j += cmd->key_step) {
-        n++;
+    m = movable_of(cmd);
+    n = m != NULL ? movable_keys(m, args, argc, pos, flags)
+                  : range_keys(cmd, args, argc, pos, flags);
+    if (n <= 0) {
+        srv_reply_error(c, "ERR Invalid arguments specified for command");
+    } else {
+        srv_reply_array_len(c, n);
     }
-    store = strcmp(cmd->name, "sort") == 0 ? srv_sort_store_key(args, argc)
-                                           : 0;
-    srv_reply_array_len(c, n + (store > 0));
-    for (j = first; j <= last; j += cmd->key_step) {
+    for (j = 0; j < n; j++) {
         if (with_flags) {
             srv_reply_array_len(c, 2);
         }
-        srv_reply_bulk(c, args[j].ptr, args[j].len);
+        srv_reply_bulk(c, args[pos[j]].ptr, args[pos[j]].len);
         if (with_flags) {
-            reply_flag_words(c, j > first && flags2 ? flags2 : flags1);
+            reply_flag_words(c, flags[j]);
         }
     }
-    if (store > 0) { /* SORT ... STORE dst (t_sort.c) */
-        if (with_flags) {
-            srv_reply_array_len(c, 2);
-        }
-        srv_reply_bulk(c, args[store].ptr, args[store].len);
-        if (with_flags) {
-            reply_flag_words(c, "OW update");
-        }
-    }
+    free(pos);
+    free(flags);
 }
 
 /* COMMAND GETKEYS command [arg ...] */

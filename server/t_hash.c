@@ -90,9 +90,10 @@ static hp_obj_t *write_hash(srv_client_t *c, int *created)
 
 /* End a write on hash o from write_hash: bind a created hash that holds
  * fields (else drop it), delete a bound one that became empty, signal a
- * bound one that changed. 0, or -1 after replying OOM. */
+ * bound one that changed. A change is notified as event (a hash event),
+ * a deletion then as "del". 0, or -1 after replying OOM. */
 static int finish_write(srv_client_t *c, hp_obj_t *o, int created,
-                        int changed)
+                        int changed, const char *event)
 {
     int rc = 0;
 
@@ -100,14 +101,20 @@ static int finish_write(srv_client_t *c, hp_obj_t *o, int created,
         if (hp_hash_len(o) > 0 && srv_db_set(c->db, KEY(c, 1), o, 0) < 0) {
             srv_reply_oom(c);
             rc = -1;
+        } else if (hp_hash_len(o) > 0) {
+            srv_notify(SRV_NOTIFY_HASH, event, c->db, KEY(c, 1));
         }
         hp_decref(o);
         return rc;
     }
-    if (hp_hash_len(o) == 0)
+    if (changed)
+        srv_notify(SRV_NOTIFY_HASH, event, c->db, KEY(c, 1));
+    if (hp_hash_len(o) == 0) {
         srv_db_delete(c->db, KEY(c, 1));
-    else if (changed)
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, 1));
+    } else if (changed) {
         srv_db_signal_modified(c->db, KEY(c, 1));
+    }
     return 0;
 }
 
@@ -147,7 +154,7 @@ static void hset_generic(srv_client_t *c, int reply_count)
     if (!o)
         return;
     rc = set_pairs(c, o, 2, &added);
-    if (finish_write(c, o, created, 1) < 0)
+    if (finish_write(c, o, created, 1, "hset") < 0)
         return;
     if (rc < 0)
         srv_reply_oom(c);
@@ -182,7 +189,7 @@ void cmd_hsetnx(srv_client_t *c)
         return;
     }
     rc = hp_hash_set(o, KEY(c, 2), KEY(c, 3));
-    if (finish_write(c, o, created, rc > 0) < 0)
+    if (finish_write(c, o, created, rc > 0, "hset") < 0)
         return;
     if (rc < 0)
         srv_reply_oom(c);
@@ -286,7 +293,7 @@ void cmd_hdel(srv_client_t *c)
         if (hp_hash_len(o) == 0)
             break;
     }
-    finish_write(c, o, 0, deleted > 0);
+    finish_write(c, o, 0, deleted > 0, "hdel");
     srv_reply_int(c, deleted);
 }
 
@@ -374,7 +381,7 @@ void cmd_hincrby(srv_client_t *c)
     v += by;
     len = snprintf(buf, sizeof(buf), "%lld", (long long)v);
     rc = hp_hash_set(o, KEY(c, 2), buf, (size_t)len);
-    if (finish_write(c, o, created, rc >= 0) < 0)
+    if (finish_write(c, o, created, rc >= 0, "hincrby") < 0)
         return;
     if (rc < 0)
         srv_reply_oom(c);
@@ -418,7 +425,7 @@ void cmd_hincrbyfloat(srv_client_t *c)
     }
     len = srv_ld2str(buf, sizeof(buf), v);
     rc = hp_hash_set(o, KEY(c, 2), buf, len);
-    if (finish_write(c, o, created, rc >= 0) < 0)
+    if (finish_write(c, o, created, rc >= 0, "hincrbyfloat") < 0)
         return;
     if (rc < 0)
         srv_reply_oom(c);

@@ -37,6 +37,20 @@ static hp_obj_t *lookup_notouch(srv_client_t *c, const resp_slice_t *key)
     return o;
 }
 
+/* lookup_notouch with a "keymiss" event on a miss (EXISTS, TYPE, TTL and
+ * SCAN's TYPE filter; OBJECT does not notify, as in Redis). */
+static hp_obj_t *lookup_notouch_notify(srv_client_t *c,
+                                       const resp_slice_t *key)
+{
+    hp_obj_t *o = lookup_notouch(c, key);
+
+    if (o == NULL) {
+        srv_notify(SRV_NOTIFY_KEY_MISS, "keymiss", c->db, key->ptr,
+                   key->len);
+    }
+    return o;
+}
+
 /* True when two arguments hold the same bytes. */
 static int slice_eq(const resp_slice_t *a, const resp_slice_t *b)
 {
@@ -69,7 +83,11 @@ static void del_generic(srv_client_t *c)
     int64_t deleted = 0;
 
     for (int j = 1; j < c->argc; j++) {
-        deleted += srv_db_delete(c->db, c->argv[j].ptr, c->argv[j].len);
+        if (srv_db_delete(c->db, c->argv[j].ptr, c->argv[j].len)) {
+            srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, c->argv[j].ptr,
+                       c->argv[j].len);
+            deleted++;
+        }
     }
     srv_reply_int(c, deleted);
 }
@@ -93,7 +111,7 @@ void cmd_exists(srv_client_t *c)
     int64_t count = 0;
 
     for (int j = 1; j < c->argc; j++) {
-        if (lookup_notouch(c, &c->argv[j]) != NULL) {
+        if (lookup_notouch_notify(c, &c->argv[j]) != NULL) {
             count++;
         }
     }
@@ -103,7 +121,7 @@ void cmd_exists(srv_client_t *c)
 /* TYPE key */
 void cmd_type(srv_client_t *c)
 {
-    hp_obj_t *o = lookup_notouch(c, &c->argv[1]);
+    hp_obj_t *o = lookup_notouch_notify(c, &c->argv[1]);
 
     srv_reply_simple(c, o ? hp_type_name(o) : "none");
 }
@@ -149,7 +167,11 @@ static void rename_generic(srv_client_t *c, int nx)
     if (srv_db_rename(c->db, src->ptr, src->len, c->db, dst->ptr,
                       dst->len) != 0) {
         srv_reply_oom(c);
-    } else if (nx) {
+        return;
+    }
+    srv_notify(SRV_NOTIFY_GENERIC, "rename_from", c->db, src->ptr, src->len);
+    srv_notify(SRV_NOTIFY_GENERIC, "rename_to", c->db, dst->ptr, dst->len);
+    if (nx) {
         srv_reply_int(c, 1);
     } else {
         srv_reply_ok(c);
@@ -208,6 +230,8 @@ void cmd_move(srv_client_t *c)
         srv_reply_oom(c);
         return;
     }
+    srv_notify(SRV_NOTIFY_GENERIC, "move_from", c->db, key->ptr, key->len);
+    srv_notify(SRV_NOTIFY_GENERIC, "move_to", dst, key->ptr, key->len);
     srv_reply_int(c, 1);
 }
 
@@ -316,7 +340,7 @@ void cmd_copy(srv_client_t *c)
     srv_db_t *dst;
     hp_obj_t *o, *copy;
     int64_t expire;
-    int replace;
+    int replace, existed;
 
     if (copy_parse(c, &dst, &replace) != 0) {
         return;
@@ -331,7 +355,8 @@ void cmd_copy(srv_client_t *c)
         return;
     }
     expire = srv_db_get_expire(c->db, src->ptr, src->len);
-    if (srv_db_lookup_write(dst, dkey->ptr, dkey->len) != NULL && !replace) {
+    existed = srv_db_lookup_write(dst, dkey->ptr, dkey->len) != NULL;
+    if (existed && !replace) {
         srv_reply_int(c, 0);
         return;
     }
@@ -345,6 +370,11 @@ void cmd_copy(srv_client_t *c)
     if (expire != -1) {
         srv_db_set_expire(dst, dkey->ptr, dkey->len, expire);
     }
+    /* Redis deletes a replaced destination and adds the copy anew. */
+    if (existed) {
+        srv_notify(SRV_NOTIFY_NEW, "new", dst, dkey->ptr, dkey->len);
+    }
+    srv_notify(SRV_NOTIFY_GENERIC, "copy_to", dst, dkey->ptr, dkey->len);
     srv_reply_int(c, 1);
 }
 
@@ -505,7 +535,7 @@ static int scan_keep(srv_client_t *c, const scan_opts_t *o, const char *k,
     }
     if (o->type) {
         resp_slice_t key = {.ptr = k, .len = len};
-        hp_obj_t *v = lookup_notouch(c, &key);
+        hp_obj_t *v = lookup_notouch_notify(c, &key);
         const char *name = v ? hp_type_name(v) : "none";
 
         if (strlen(name) != o->type->len ||
@@ -707,6 +737,7 @@ static void expire_generic(srv_client_t *c, int64_t basetime, int seconds)
     }
     if (when <= srv_mstime()) {
         srv_db_delete(c->db, key->ptr, key->len);
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
         srv_reply_int(c, 1);
         return;
     }
@@ -715,6 +746,7 @@ static void expire_generic(srv_client_t *c, int64_t basetime, int seconds)
         return;
     }
     srv_db_signal_modified(c->db, key->ptr, key->len);
+    srv_notify(SRV_NOTIFY_GENERIC, "expire", c->db, key->ptr, key->len);
     srv_reply_int(c, 1);
 }
 
@@ -749,7 +781,7 @@ static void ttl_generic(srv_client_t *c, int ms, int abs)
     const resp_slice_t *key = &c->argv[1];
     int64_t expire, ttl = -1;
 
-    if (lookup_notouch(c, key) == NULL) {
+    if (lookup_notouch_notify(c, key) == NULL) {
         srv_reply_int(c, -2);
         return;
     }
@@ -802,6 +834,7 @@ void cmd_persist(srv_client_t *c)
         return;
     }
     srv_db_signal_modified(c->db, key->ptr, key->len);
+    srv_notify(SRV_NOTIFY_GENERIC, "persist", c->db, key->ptr, key->len);
     srv_reply_int(c, 1);
 }
 

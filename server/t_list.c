@@ -84,15 +84,31 @@ static int where_or_reply(srv_client_t *c, const resp_slice_t *a, int *where)
     return 0;
 }
 
-/* After a write to the list bound to key argv[ki]: delete the key when
- * the list is now empty, and signal the change. */
-static void list_written(srv_client_t *c, int ki, hp_obj_t *o)
+/* After a write to the list bound to key argv[ki]: notify event (a list
+ * event), delete the key when the list is now empty (with a "del"
+ * event), and signal the change. */
+static void list_written(srv_client_t *c, int ki, hp_obj_t *o,
+                         const char *event)
 {
+    srv_notify(SRV_NOTIFY_LIST, event, c->db, KEY(c, ki));
     if (hp_list_len(o) == 0) {
         srv_db_delete(c->db, KEY(c, ki)); /* signals the key itself */
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, ki));
     } else {
         srv_db_signal_modified(c->db, KEY(c, ki));
     }
+}
+
+/* The keyspace event of a pop from where. */
+static const char *pop_event(int where)
+{
+    return where == HP_LIST_HEAD ? "lpop" : "rpop";
+}
+
+/* The keyspace event of a push at where. */
+static const char *push_event(int where)
+{
+    return where == HP_LIST_HEAD ? "lpush" : "rpush";
 }
 
 /* Reply count elements of o from index start, towards the tail, or from
@@ -145,6 +161,8 @@ static void push_existing(srv_client_t *c, hp_obj_t *o, int where)
         if (rc < 0) {
             if (pushed) {
                 srv_db_signal_modified(c->db, KEY(c, 1));
+                srv_notify(SRV_NOTIFY_LIST, push_event(where), c->db,
+                           KEY(c, 1));
             }
             reply_heap_error(c, rc);
             return;
@@ -152,6 +170,7 @@ static void push_existing(srv_client_t *c, hp_obj_t *o, int where)
         pushed++;
     }
     srv_db_signal_modified(c->db, KEY(c, 1));
+    srv_notify(SRV_NOTIFY_LIST, push_event(where), c->db, KEY(c, 1));
     srv_reply_int(c, (int64_t)hp_list_len(o));
 }
 
@@ -173,6 +192,7 @@ static void push_new(srv_client_t *c, int where)
         reply_heap_error(c, rc);
         return;
     }
+    srv_notify(SRV_NOTIFY_LIST, push_event(where), c->db, KEY(c, 1));
     srv_reply_int(c, (int64_t)hp_list_len(o));
     hp_decref(o); /* the keyspace holds it */
 }
@@ -235,7 +255,7 @@ static void pop_one_reply(srv_client_t *c, hp_obj_t *o, int where)
     }
     srv_reply_obj(c, v);
     hp_decref(v);
-    list_written(c, 1, o);
+    list_written(c, 1, o, pop_event(where));
 }
 
 /* LPOP/RPOP key [count] */
@@ -271,7 +291,7 @@ static void pop_generic(srv_client_t *c, int where)
         srv_reply_array_len(c, 0);
     } else {
         pop_range_reply(c, o, where, (size_t)count);
-        list_written(c, 1, o);
+        list_written(c, 1, o, pop_event(where));
     }
 }
 
@@ -492,6 +512,7 @@ void cmd_lset(srv_client_t *c)
         reply_heap_error(c, rc);
     } else {
         srv_db_signal_modified(c->db, KEY(c, 1));
+        srv_notify(SRV_NOTIFY_LIST, "lset", c->db, KEY(c, 1));
         srv_reply_ok(c);
     }
 }
@@ -526,6 +547,7 @@ void cmd_linsert(srv_client_t *c)
         reply_heap_error(c, rc);
     } else {
         srv_db_signal_modified(c->db, KEY(c, 1));
+        srv_notify(SRV_NOTIFY_LIST, "linsert", c->db, KEY(c, 1));
         srv_reply_int(c, (int64_t)hp_list_len(o));
     }
 }
@@ -550,7 +572,7 @@ void cmd_lrem(srv_client_t *c)
     }
     removed = hp_list_remove(o, (long)count, c->argv[3].ptr, c->argv[3].len);
     if (removed) {
-        list_written(c, 1, o);
+        list_written(c, 1, o, "lrem");
     }
     srv_reply_int(c, (int64_t)removed);
 }
@@ -574,7 +596,7 @@ void cmd_ltrim(srv_client_t *c)
         return;
     }
     hp_list_trim(o, (long)start, (long)stop);
-    list_written(c, 1, o);
+    list_written(c, 1, o, "ltrim");
     srv_reply_ok(c);
 }
 
@@ -598,6 +620,8 @@ static int move_push(srv_client_t *c, hp_obj_t *dst, int whereto,
         rc = hp_list_push(dst, whereto, s, len);
         if (rc == 0) {
             srv_db_signal_modified(c->db, KEY(c, 2));
+            srv_notify(SRV_NOTIFY_LIST, push_event(whereto), c->db,
+                       KEY(c, 2));
         }
         return rc;
     }
@@ -610,6 +634,9 @@ static int move_push(srv_client_t *c, hp_obj_t *dst, int whereto,
         rc = -ENOMEM;
     }
     hp_decref(n);
+    if (rc == 0) {
+        srv_notify(SRV_NOTIFY_LIST, push_event(whereto), c->db, KEY(c, 2));
+    }
     return rc;
 }
 
@@ -655,7 +682,7 @@ static void move_generic(srv_client_t *c, int wherefrom, int whereto)
     }
     srv_reply_obj(c, v);
     hp_decref(v);
-    list_written(c, 1, src);
+    list_written(c, 1, src, pop_event(wherefrom));
 }
 
 /* RPOPLPUSH source destination */
@@ -737,7 +764,7 @@ void cmd_lmpop(srv_client_t *c)
         srv_reply_array_len(c, 2);
         srv_reply_bulk(c, c->argv[j].ptr, c->argv[j].len);
         pop_range_reply(c, o, where, (size_t)count);
-        list_written(c, j, o);
+        list_written(c, j, o, pop_event(where));
         return;
     }
     srv_reply_null_array(c);

@@ -508,7 +508,8 @@ static int allowed_in_subscriber_mode(const srv_command_t *cmd)
     return cmd->proc == cmd_ping || cmd->proc == cmd_subscribe ||
            cmd->proc == cmd_ssubscribe || cmd->proc == cmd_unsubscribe ||
            cmd->proc == cmd_sunsubscribe || cmd->proc == cmd_psubscribe ||
-           cmd->proc == cmd_punsubscribe || cmd->proc == cmd_quit;
+           cmd->proc == cmd_punsubscribe || cmd->proc == cmd_quit ||
+           cmd->proc == cmd_reset;
 }
 
 /* Dispatch check (see server.h): a RESP2 client in subscriber mode may

@@ -96,14 +96,19 @@ static hp_obj_t *write_set(srv_client_t *c, int i, int *err)
     return *err ? NULL : o;
 }
 
-/* After members were removed from the set at argv[i]: delete the key if
- * it is empty, else signal the change. */
-static void after_remove(srv_client_t *c, int i, hp_obj_t *o)
+/* After members were removed from the set at argv[i]: notify event (a
+ * set event), delete the key if it is empty (a "del" event), else
+ * signal the change. */
+static void after_remove(srv_client_t *c, int i, hp_obj_t *o,
+                         const char *event)
 {
-    if (hp_set_len(o) == 0)
+    srv_notify(SRV_NOTIFY_SET, event, c->db, KEY(c, i));
+    if (hp_set_len(o) == 0) {
         srv_db_delete(c->db, KEY(c, i));
-    else
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, i));
+    } else {
         srv_db_signal_modified(c->db, KEY(c, i));
+    }
 }
 
 /* ---------------------------------------------------------------------
@@ -141,6 +146,7 @@ void cmd_sadd(srv_client_t *c)
     }
     /* srv_db_add signalled a new key already. */
     if (added > 0 && !created) srv_db_signal_modified(c->db, KEY(c, 1));
+    if (added > 0) srv_notify(SRV_NOTIFY_SET, "sadd", c->db, KEY(c, 1));
     if (rc < 0)
         srv_reply_oom(c);
     else
@@ -161,7 +167,7 @@ void cmd_srem(srv_client_t *c)
     }
     for (int j = 2; j < c->argc && hp_set_len(o) > 0; j++)
         deleted += hp_set_remove(o, SLICE(&c->argv[j]));
-    if (deleted) after_remove(c, 1, o);
+    if (deleted) after_remove(c, 1, o, "srem");
     srv_reply_int(c, deleted);
 }
 
@@ -243,7 +249,9 @@ static void spop_count(srv_client_t *c)
     if ((uint64_t)count >= size) {
         srv_reply_set_len(c, (int64_t)size);
         reply_members(c, o);
+        srv_notify(SRV_NOTIFY_SET, "spop", c->db, KEY(c, 1));
         srv_db_delete(c->db, KEY(c, 1));
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, 1));
         return;
     }
     remaining = size - (size_t)count;
@@ -255,6 +263,7 @@ static void spop_count(srv_client_t *c)
             hp_set_remove_elem(o, &e);
         }
         srv_db_signal_modified(c->db, KEY(c, 1));
+        srv_notify(SRV_NOTIFY_SET, "spop", c->db, KEY(c, 1));
         return;
     }
     /* Few stay: draw them into a new set, reply the others, swap. */
@@ -278,6 +287,7 @@ static void spop_count(srv_client_t *c)
     /* Replacing the value of a bound key allocates nothing. */
     srv_db_set(c->db, KEY(c, 1), keep, SRV_SET_KEEPTTL);
     hp_decref(keep);
+    srv_notify(SRV_NOTIFY_SET, "spop", c->db, KEY(c, 1));
 }
 
 /* SPOP key [count] */
@@ -307,7 +317,7 @@ void cmd_spop(srv_client_t *c)
     }
     srv_reply_obj(c, v);
     hp_decref(v);
-    after_remove(c, 1, o);
+    after_remove(c, 1, o, "spop");
 }
 
 /* SRANDMEMBER distinct members, count < size: a subset built either by
@@ -440,17 +450,26 @@ void cmd_smove(srv_client_t *c)
     }
     /* Add first: a failed add leaves both sets as they were. */
     rc = dst ? hp_set_add(dst, SLICE(m)) : -ENOMEM;
-    if (rc >= 0 && created && srv_db_add(c->db, KEY(c, 2), dst) < 0)
-        rc = -ENOMEM;
-    if (created) hp_decref(dst);
     if (rc < 0) {
+        if (created) hp_decref(dst);
         srv_reply_oom(c);
         return;
     }
+    /* Events in Redis's order: srem (and del) at the source, then a
+     * created destination is bound ("new"), then sadd there. */
     hp_set_remove(src, SLICE(m));
-    after_remove(c, 1, src);
+    after_remove(c, 1, src, "srem");
+    if (created) {
+        rc = srv_db_add(c->db, KEY(c, 2), dst);
+        hp_decref(dst);
+        if (rc < 0) {
+            srv_reply_oom(c); /* the member is lost, as on a failed add */
+            return;
+        }
+    }
     /* The destination changed only if the member was new there (WATCH). */
     if (rc > 0 && !created) srv_db_signal_modified(c->db, KEY(c, 2));
+    if (rc > 0) srv_notify(SRV_NOTIFY_SET, "sadd", c->db, KEY(c, 2));
     srv_reply_int(c, 1);
 }
 
@@ -506,16 +525,25 @@ static void sort_sets(hp_obj_t **sets, int n, int asc)
     }
 }
 
+/* Delete dst for a *STORE command with an empty result ("del" event
+ * when it existed). */
+static void store_delete(srv_client_t *c, const resp_slice_t *dst)
+{
+    if (srv_db_delete(c->db, SLICE(dst)))
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, SLICE(dst));
+}
+
 /* Store result (may be empty) at dst as the *STORE commands do: bind it
- * (dropping any TTL) and reply its size, or delete dst and reply 0. */
+ * (dropping any TTL), notify event and reply its size, or delete dst and
+ * reply 0. */
 static void store_result(srv_client_t *c, const resp_slice_t *dst,
-                         hp_obj_t *result)
+                         hp_obj_t *result, const char *event)
 {
     size_t n = hp_set_len(result);
 
     if (n == 0) {
-        srv_db_delete(c->db, SLICE(dst));
         srv_reply_int(c, 0);
+        store_delete(c, dst);
         return;
     }
     if (srv_db_set(c->db, SLICE(dst), result, 0) < 0) {
@@ -523,6 +551,7 @@ static void store_result(srv_client_t *c, const resp_slice_t *dst,
         return;
     }
     srv_reply_int(c, (int64_t)n);
+    srv_notify(SRV_NOTIFY_SET, event, c->db, SLICE(dst));
 }
 
 /* Whether member e of sets[0] is in every other set. */
@@ -541,7 +570,7 @@ static void sinter_generic(srv_client_t *c, const resp_slice_t *keys, int n,
                            const resp_slice_t *dst, int card, int64_t limit)
 {
     int missing, oom = 0;
-    hp_obj_t **sets = lookup_sets(c, keys, n, dst != NULL, &missing);
+    hp_obj_t **sets = lookup_sets(c, keys, n, 0, &missing);
     hp_obj_t *result = NULL;
     size_t handle = 0;
     int64_t count = 0;
@@ -552,7 +581,7 @@ static void sinter_generic(srv_client_t *c, const resp_slice_t *keys, int n,
     if (missing) {
         hp_free(sets);
         if (dst) {
-            srv_db_delete(c->db, SLICE(dst));
+            store_delete(c, dst);
             srv_reply_int(c, 0);
         } else if (card) {
             srv_reply_int(c, 0);
@@ -588,7 +617,7 @@ static void sinter_generic(srv_client_t *c, const resp_slice_t *keys, int n,
     else if (card)
         srv_reply_int(c, count);
     else if (dst)
-        store_result(c, dst, result);
+        store_result(c, dst, result, "sinterstore");
     else
         srv_reply_set_deferred(c, handle, '~', count);
     hp_decref(result);
@@ -718,7 +747,7 @@ static void sunion_diff_generic(srv_client_t *c, const resp_slice_t *keys,
                                 int n, const resp_slice_t *dst, int op)
 {
     int missing, rc = 0;
-    hp_obj_t **sets = lookup_sets(c, keys, n, dst != NULL, &missing);
+    hp_obj_t **sets = lookup_sets(c, keys, n, 0, &missing);
     hp_obj_t *result;
 
     if (!sets) return;
@@ -736,7 +765,8 @@ static void sunion_diff_generic(srv_client_t *c, const resp_slice_t *keys,
     if (rc < 0) {
         srv_reply_oom(c);
     } else if (dst) {
-        store_result(c, dst, result);
+        store_result(c, dst, result,
+                     op == SET_UNION ? "sunionstore" : "sdiffstore");
     } else {
         srv_reply_set_len(c, (int64_t)hp_set_len(result));
         reply_members(c, result);

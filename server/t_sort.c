@@ -592,8 +592,9 @@ static int store_items(sort_ctx_t *x, const sort_item_t *v, int64_t start,
         hp_decref(l);
         /* Redis counts one change per stored element; the set counted 1. */
         srv.stats.dirty += (uint64_t)outlen - 1;
-    } else {
-        srv_db_delete(c->db, dst->ptr, dst->len);
+        srv_notify(SRV_NOTIFY_LIST, "sortstore", c->db, dst->ptr, dst->len);
+    } else if (srv_db_delete(c->db, dst->ptr, dst->len)) {
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, dst->ptr, dst->len);
     }
     srv_reply_int(c, outlen);
     return 0;

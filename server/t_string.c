@@ -262,8 +262,11 @@ static void set_generic(srv_client_t *c, unsigned flags, int vi,
         return;
     }
     hp_decref(val);
-    if (expire)
+    srv_notify(SRV_NOTIFY_STRING, "set", c->db, KEY(c, 1));
+    if (expire) {
         srv_db_set_expire(c->db, KEY(c, 1), when);
+        srv_notify(SRV_NOTIFY_GENERIC, "expire", c->db, KEY(c, 1));
+    }
     if (flags & OPT_GET)
         return;
     if (style == SET_REPLY_ONE_ZERO)
@@ -322,7 +325,8 @@ void cmd_getdel(srv_client_t *c)
 
     if (reply_get(c, o) < 0 || !o)
         return;
-    srv_db_delete(c->db, KEY(c, 1));
+    if (srv_db_delete(c->db, KEY(c, 1)))
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, 1));
 }
 
 /* GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST] */
@@ -346,12 +350,16 @@ void cmd_getex(srv_client_t *c)
         return;
     srv_reply_obj(c, o);
     /* An absolute time already past deletes the key, as in Redis. */
-    if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= srv_mstime())
-        srv_db_delete(c->db, KEY(c, 1));
-    else if (expire && srv_db_set_expire(c->db, KEY(c, 1), when) == 0)
+    if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= srv_mstime()) {
+        if (srv_db_delete(c->db, KEY(c, 1)))
+            srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, 1));
+    } else if (expire && srv_db_set_expire(c->db, KEY(c, 1), when) == 0) {
         srv_db_signal_modified(c->db, KEY(c, 1));
-    else if ((flags & OPT_PERSIST) && srv_db_persist(c->db, KEY(c, 1)))
+        srv_notify(SRV_NOTIFY_GENERIC, "expire", c->db, KEY(c, 1));
+    } else if ((flags & OPT_PERSIST) && srv_db_persist(c->db, KEY(c, 1))) {
         srv_db_signal_modified(c->db, KEY(c, 1));
+        srv_notify(SRV_NOTIFY_GENERIC, "persist", c->db, KEY(c, 1));
+    }
 }
 
 /* MGET key [key ...]: nulls for missing keys and non-strings. */
@@ -398,6 +406,7 @@ static void mset_generic(srv_client_t *c, int nx)
             srv_reply_oom(c);
             return;
         }
+        srv_notify(SRV_NOTIFY_STRING, "set", c->db, KEY(c, j));
     }
     if (nx)
         srv_reply_int(c, 1);
@@ -432,8 +441,10 @@ void cmd_append(srv_client_t *c)
         o = hp_str_new_encoded(v->ptr, v->len);
         rc = o ? bind_or_reply(c, 1, o, 0) : (srv_reply_oom(c), -1);
         hp_decref(o);
-        if (rc == 0)
+        if (rc == 0) {
+            srv_notify(SRV_NOTIFY_STRING, "append", c->db, KEY(c, 1));
             srv_reply_int(c, (int64_t)v->len);
+        }
         return;
     }
     if (not_string_reply(c, o))
@@ -450,6 +461,7 @@ void cmd_append(srv_client_t *c)
         return;
     }
     srv_db_signal_modified(c->db, KEY(c, 1));
+    srv_notify(SRV_NOTIFY_STRING, "append", c->db, KEY(c, 1));
     srv_reply_int(c, (int64_t)hp_str_len(o));
 }
 
@@ -487,8 +499,10 @@ static void setrange_new(srv_client_t *c, uint64_t offset,
     }
     rc = bind_or_reply(c, 1, o, 0);
     hp_decref(o);
-    if (rc == 0)
+    if (rc == 0) {
+        srv_notify(SRV_NOTIFY_STRING, "setrange", c->db, KEY(c, 1));
         srv_reply_int(c, (int64_t)(offset + v->len));
+    }
 }
 
 /* SETRANGE key offset value: the new length. */
@@ -527,6 +541,7 @@ void cmd_setrange(srv_client_t *c)
         return;
     }
     srv_db_signal_modified(c->db, KEY(c, 1));
+    srv_notify(SRV_NOTIFY_STRING, "setrange", c->db, KEY(c, 1));
     srv_reply_int(c, (int64_t)hp_str_len(o));
 }
 
@@ -619,6 +634,7 @@ static void incr_generic(srv_client_t *c, int64_t by)
         if (rc < 0)
             return;
     }
+    srv_notify(SRV_NOTIFY_STRING, "incrby", c->db, KEY(c, 1));
     srv_reply_int(c, v);
 }
 
@@ -724,6 +740,7 @@ void cmd_incrbyfloat(srv_client_t *c)
     len = srv_ld2str(buf, sizeof(buf), v);
     if (store_float(c, o, buf, len) < 0)
         return;
+    srv_notify(SRV_NOTIFY_STRING, "incrbyfloat", c->db, KEY(c, 1));
     srv_reply_bulk(c, buf, len);
 }
 
