@@ -13,6 +13,9 @@ SHARED ?= ../shared
 RUNARGS ?=
 # Extra `meson test` arguments, e.g. TESTARGS="--suite integration".
 TESTARGS ?=
+# `make bench`: its build tree and meson build type.
+BENCH_BUILD ?= build-release
+BENCH_BUILDTYPE ?= release
 
 .PHONY: all deps build run test asan bench compat clean format docker-test
 
@@ -42,8 +45,16 @@ asan: deps
 	.ci/test.sh $(ASAN_BUILD) "-Db_sanitize=address,undefined -Db_lundef=false" \
 	    --timeout-multiplier 3 $(TESTARGS)
 
-bench: build
-	GENCACHED_BIN=$(BUILD)/server/gencached tests/bench/bench.sh
+# The benchmark builds its own tree, release by default (the `build` tree is
+# debugoptimized): BENCH_BUILDTYPE=debugoptimized make bench to compare.
+# BENCHARGS, e.g. BENCHARGS="--csv /tmp/bench.csv".
+bench: deps
+	@if [ ! -f $(BENCH_BUILD)/build.ninja ]; then \
+	    rm -rf $(BENCH_BUILD) && \
+	    $(MESON) setup $(BENCH_BUILD) --buildtype=$(BENCH_BUILDTYPE); \
+	else $(MESON) configure $(BENCH_BUILD) -Dbuildtype=$(BENCH_BUILDTYPE); fi
+	$(MESON) compile -C $(BENCH_BUILD)
+	GENCACHED_BIN=$(BENCH_BUILD)/server/gencached tests/bench/bench.sh $(BENCHARGS)
 
 compat: build
 	GENCACHED_BIN=$(BUILD)/server/gencached SHARED=$(SHARED) tests/compat/run.sh
@@ -55,7 +66,7 @@ docker-test:
 	docker/test.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz
 
 format:
 	@command -v clang-format >/dev/null || .ci/deps.sh clang-format
