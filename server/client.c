@@ -178,6 +178,7 @@ void srv_client_free(srv_client_t *c)
     c->flags |= SRV_CLIENT_CLOSING;
     srv_multi_client_free(c);
     srv_pubsub_client_free(c);
+    srv_blocked_client_free(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -498,6 +499,7 @@ static void call(srv_client_t *c, srv_command_t *cmd)
 {
     srv_client_t *outer = srv.current_client;
     int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
+    int blocked;
 
     if (call_depth == 0)
         srv.mstime_cache = start / 1000;
@@ -511,15 +513,19 @@ static void call(srv_client_t *c, srv_command_t *cmd)
     dur = clock_us - start;
     if (dur < 0)
         dur = 0;
-    cmd->calls++;
-    cmd->usec += (uint64_t)dur;
-    srv_latency_hist_record(cmd, dur);
+    /* A command that blocked is counted when it is served (blocked.c). */
+    blocked = (c->flags & SRV_CLIENT_BLOCKED) != 0;
+    if (!blocked) {
+        cmd->calls++;
+        cmd->usec += (uint64_t)dur;
+        srv_latency_hist_record(cmd, dur);
+    }
     if (err_mark != srv.stats.total_error_replies)
         cmd->failed_calls++;
     err_mark = srv.stats.total_error_replies;
     srv.stats.total_commands_processed++;
     c->commands_processed++;
-    if (!(cmd->flags & SRV_CMD_SKIP_SLOWLOG) &&
+    if (!blocked && !(cmd->flags & SRV_CMD_SKIP_SLOWLOG) &&
         srv.cfg.slowlog_log_slower_than >= 0 &&
         dur >= srv.cfg.slowlog_log_slower_than)
         srv_slowlog_push(c, c->argc, c->argv, dur);
@@ -602,6 +608,7 @@ void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
         goto done;
     }
     call(c, cmd);
+    srv_blocked_handle_ready();
     if (c->limits_unauth && !auth_needed(c))
         client_apply_limits(c);
 done:
@@ -652,7 +659,7 @@ static void client_process_input(srv_client_t *c)
 {
     const uint32_t stop = SRV_CLIENT_CLOSE_AFTER_REPLY |
                           SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING |
-                          SRV_CLIENT_PAUSED;
+                          SRV_CLIENT_PAUSED | SRV_CLIENT_BLOCKED;
     resp_cmd_t cmd;
     int rc;
 
@@ -1070,6 +1077,21 @@ static void client_resume(srv_client_t *c)
         uv_read_start(&c->conn.stream, on_alloc, on_read);
 }
 
+/* Run the commands an unblocked client buffered while blocked, then go
+ * on reading (see server.h). */
+void srv_client_resume_input(srv_client_t *c)
+{
+    if (c->flags & (SRV_CLIENT_CLOSING | SRV_CLIENT_BLOCKED))
+        return;
+    clock_us = srv_ustime_now();
+    srv.mstime_cache = clock_us / 1000;
+    clock_valid = 1;
+    client_process_input(c);
+    clock_valid = 0;
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP)
+        srv_client_free(c);
+}
+
 /* Resume every paused client whose command the pause no longer holds. */
 static void clients_unpause(void)
 {
@@ -1106,6 +1128,7 @@ void srv_clients_before_sleep(void)
 
     if (npaused)
         clients_unpause();
+    srv_blocked_before_sleep();
     while ((c = srv.pending_write) != NULL) {
         srv.pending_write = c->pending_next;
         c->pending_next = NULL;
@@ -1114,9 +1137,10 @@ void srv_clients_before_sleep(void)
     }
 }
 
-/* Cron: close clients past their soft output limit for too long, and
- * clients idle for more than `timeout` seconds (not MONITOR, pub/sub,
- * blocked or paused ones, as Redis). */
+/* Cron: close clients past their soft output limit for too long, free
+ * the query buffers of clients idle for more than 2 s, and close clients
+ * idle for more than `timeout` seconds (not MONITOR, pub/sub, blocked or
+ * paused ones, as Redis). */
 void srv_clients_cron(void)
 {
     const uint32_t exempt = SRV_CLIENT_MONITOR | SRV_CLIENT_PUBSUB |
@@ -1129,6 +1153,12 @@ void srv_clients_cron(void)
         /* A soft output limit passes its time even with no new reply. */
         if (c->obuf_soft_since_ms && srv_client_check_obuf(c))
             continue;
+        /* Free the query buffer of a client idle for more than 2 s, as
+         * Redis's clientsCronResizeQueryBuffer (blocked and paused
+         * clients may still use their last command's arguments). */
+        if (!(c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) &&
+            (srv.mstime_cache - c->last_interaction_ms) / 1000 > 2)
+            resp_parser_release_idle(&c->parser);
         if (limit <= 0 || (c->flags & exempt) ||
             srv.mstime_cache - c->last_interaction_ms <= limit)
             continue;

@@ -159,6 +159,7 @@ void srv_db_fini_all(void)
     if (srv.dbs == NULL) {
         return;
     }
+    srv_blocked_fini();
     for (int i = 0; i < n; i++) {
         hp_dict_free(srv.dbs[i].dict);
         hp_dict_free(srv.dbs[i].expires);
@@ -378,6 +379,7 @@ void srv_db_set_clock(srv_db_t *db, const char *key, size_t len,
 void srv_db_signal_modified(srv_db_t *db, const char *key, size_t len)
 {
     srv_multi_touch_key(db, key, len);
+    srv_blocked_signal_key(db, key, len);
     srv.stats.dirty++;
 }
 
@@ -589,6 +591,8 @@ int srv_db_swap(int a, int b)
     srv.dbs[b].expires = tmp.expires;
     srv.dbs[b].avg_ttl = tmp.avg_ttl;
     srv.dbs[b].expires_cursor = tmp.expires_cursor;
+    srv_blocked_signal_db(&srv.dbs[a]); /* clients blocked on keys */
+    srv_blocked_signal_db(&srv.dbs[b]);
     return 0;
 }
 

@@ -282,7 +282,11 @@ static void section_clients(resp_buf_t *b)
         /* Clients held by CLIENT PAUSE count as blocked, as Redis's
          * postponed clients do (they have no timeout). */
         blocked += (c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) != 0;
-        with_timeout += (c->flags & SRV_CLIENT_BLOCKED) != 0;
+    }
+    { /* only clients blocked with a timeout (blocked.c) */
+        uint64_t on_keys;
+
+        srv_blocked_counts(&on_keys, &with_timeout);
     }
     add(b, "connected_clients:%llu\r\ncluster_connections:0\r\n"
            "maxclients:%d\r\nclient_recent_max_input_buffer:%zu\r\n"

@@ -162,6 +162,9 @@ struct srv_client {
                                        when neither (owned, t_multi.c) */
     struct srv_pubsub_client *pubsub; /* subscriptions, NULL when none
                                          (owned, t_pubsub.c) */
+    struct srv_blocked_state *bstate; /* keys and command of a client
+                                         BLOCKED on keys, else NULL
+                                         (owned, blocked.c) */
 };
 
 /* ---------------------------------------------------------------------
@@ -495,6 +498,12 @@ void srv_db_set_clock(srv_db_t *db, const char *key, size_t len,
 
 int srv_net_listen(void);        /* bind listeners per cfg: 0 / -errno */
 void srv_net_close_listeners(void);
+/* Re-open the TCP listeners for the current cfg.port / cfg.bind (CONFIG
+ * SET). The new set is opened before the old one closes, or after it when
+ * close_first (a new bind list on the same port). On failure the old set
+ * keeps serving (close_first: none is left; the caller restores the old
+ * values and calls again) and a negative libuv error is returned. */
+int srv_net_rebind_tcp(int close_first);
 /* Mark a client to be closed once its pending output is written
  * (CLOSE_AFTER_REPLY) or right away (CLOSE_ASAP). */
 void srv_client_close_async(srv_client_t *c);
@@ -674,5 +683,60 @@ int srv_pubsub_denies(const srv_client_t *c, const srv_command_t *cmd,
  * them. Call after the write, with Redis's event name ("set", "lpush"). */
 void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
                 size_t keylen);
+
+/* ---------------------------------------------------------------------
+ * Clients blocked on keys (blocked.c)
+ * ------------------------------------------------------------------ */
+
+/* What a blocked client waits for and how it is served. */
+typedef struct srv_block_req srv_block_req_t;
+/* Serve c, blocked on key (len bytes) of c->db which now holds o of
+ * req->type: pop, reply (or reply an error). argv is c's blocked
+ * command (a copy). c is unblocked afterwards by the caller. */
+typedef void srv_block_serve_t(srv_client_t *c, const srv_block_req_t *req,
+                               const resp_slice_t *argv, const char *key,
+                               size_t len, hp_obj_t *o);
+struct srv_block_req {
+    int type;              /* HP_TYPE_* a key must hold to serve c */
+    int where;             /* command specific: list end, min/max */
+    int whereto;           /* BLMOVE destination end */
+    int64_t count;         /* BLMPOP / BZMPOP count */
+    int dst;               /* argv index of the destination key, or 0 */
+    srv_block_serve_t *serve;
+};
+
+/* Parse a blocking command's timeout (seconds, a float; 0 = forever)
+ * into an absolute unix ms deadline (0 = none). 0, or -1 after Redis's
+ * error reply ("timeout is not a float or out of range", "timeout is
+ * negative"). */
+int srv_block_timeout_or_reply(srv_client_t *c, const resp_slice_t *a,
+                               int64_t *deadline_ms);
+/* Block c (running a blocking command, not in MULTI) on the keys
+ * c->argv[first..last] (duplicates count once) of c->db until a key
+ * holds a value of req->type (then req->serve runs), the deadline
+ * passes (null array reply) or CLIENT UNBLOCK. The argv is copied. On
+ * OOM replies the OOM error instead. */
+void srv_block_on_keys(srv_client_t *c, int first, int last,
+                       int64_t deadline_ms, const srv_block_req_t *req);
+/* A key of db was written: clients waiting on it get a chance to be
+ * served after the current command (db.c's srv_db_signal_modified). */
+void srv_blocked_signal_key(srv_db_t *db, const char *key, size_t len);
+/* Signal every key of db with waiting clients that exists (SWAPDB). */
+void srv_blocked_signal_db(srv_db_t *db);
+/* Serve the clients waiting on signalled keys, repeatedly until no key is
+ * ready (after each top-level command, and before sleeping). */
+void srv_blocked_handle_ready(void);
+/* Before the loop sleeps: time out blocked clients, serve ready keys and
+ * run the buffered input of the clients unblocked since. */
+void srv_blocked_before_sleep(void);
+/* c is being freed: drop its blocked state and pending resumption. */
+void srv_blocked_client_free(srv_client_t *c);
+/* Blocked clients, and how many of them have a timeout (INFO). */
+void srv_blocked_counts(uint64_t *blocked, uint64_t *with_timeout);
+/* Free blocked.c's tables at shutdown. */
+void srv_blocked_fini(void);
+/* Run the commands buffered for c, an unblocked client, then keep
+ * reading (client.c). */
+void srv_client_resume_input(srv_client_t *c);
 
 #endif /* GENCACHE_SERVER_SERVER_H */

@@ -92,7 +92,7 @@ static const struct {
     {"string", CAT_STRING},       {"generic", CAT_KEYSPACE},
     {"connection", CAT_CONNECTION}, {"list", CAT_LIST},
     {"hash", CAT_HASH},           {"set", CAT_SET},
-    {"sorted_set", CAT_SORTEDSET}, {"pubsub", CAT_PUBSUB},
+    {"sorted-set", CAT_SORTEDSET}, {"pubsub", CAT_PUBSUB},
     {"transactions", CAT_TRANSACTION}, {"scripting", CAT_SCRIPTING},
     {"bitmap", CAT_BITMAP},       {"hyperloglog", CAT_HYPERLOGLOG},
     {"geo", CAT_GEO},             {"stream", CAT_STREAM},
@@ -348,6 +348,12 @@ static const struct {
     {"ltrim", "RW delete", NULL},
     {"rpoplpush", "RW access delete", "RW insert"},
     {"lmove", "RW access delete", "RW insert"},
+    {"blpop", "RW access delete", NULL},
+    {"brpop", "RW access delete", NULL},
+    {"brpoplpush", "RW access delete", "RW insert"},
+    {"blmove", "RW access delete", "RW insert"},
+    {"bzpopmin", "RW access delete", NULL},
+    {"bzpopmax", "RW access delete", NULL},
     {"setbit", "RW access update", NULL},
     {"bitop", "OW update", "RO access"},
     {"bitfield", "RW access update variable_flags", NULL},
@@ -438,13 +444,84 @@ static int64_t range_lastkey(const srv_command_t *cmd, int from)
     return cmd->last_key < 0 ? cmd->last_key : cmd->last_key - from;
 }
 
-/* Key specs: none, one range, or (two-spec commands) the first key then
- * the rest of the range. */
-static void reply_key_specs(srv_client_t *c, const srv_command_t *cmd)
+/* The begin_search part of a key spec: at a fixed index, or "unknown"
+ * (index < 0). */
+static void reply_begin_search(srv_client_t *c, int index)
 {
+    srv_reply_bulk_cstr(c, "begin_search");
+    srv_reply_map_len(c, 2);
+    srv_reply_bulk_cstr(c, "type");
+    srv_reply_bulk_cstr(c, index < 0 ? "unknown" : "index");
+    srv_reply_bulk_cstr(c, "spec");
+    if (index < 0) {
+        srv_reply_map_len(c, 0);
+        return;
+    }
+    srv_reply_map_len(c, 1);
+    srv_reply_bulk_cstr(c, "index");
+    srv_reply_int(c, index);
+}
+
+/* A key spec whose keys follow a numkeys argument at index (keynum
+ * find_keys), or an "unknown" one (index < 0: SORT's BY/GET/STORE). */
+static void reply_movable_spec(srv_client_t *c, const char *flags, int index)
+{
+    srv_reply_map_len(c, 3);
+    srv_reply_bulk_cstr(c, "flags");
+    reply_flag_words(c, flags);
+    reply_begin_search(c, index);
+    srv_reply_bulk_cstr(c, "find_keys");
+    srv_reply_map_len(c, 2);
+    srv_reply_bulk_cstr(c, "type");
+    srv_reply_bulk_cstr(c, index < 0 ? "unknown" : "keynum");
+    srv_reply_bulk_cstr(c, "spec");
+    if (index < 0) {
+        srv_reply_map_len(c, 0);
+        return;
+    }
+    srv_reply_map_len(c, 3);
+    srv_reply_bulk_cstr(c, "keynumidx");
+    srv_reply_int(c, 0);
+    srv_reply_bulk_cstr(c, "firstkey");
+    srv_reply_int(c, 1);
+    srv_reply_bulk_cstr(c, "keystep");
+    srv_reply_int(c, 1);
+}
+
+/* Key specs of a movable-keys command, as Redis 7.0 lists them: an
+ * optional destination key then a keynum spec; for SORT / SORT_RO the
+ * sorted key then "unknown" specs for BY/GET (and STORE). */
+static void reply_movable_specs(srv_client_t *c, const movable_keys_t *m)
+{
+    if (m->numkeys_at == 0) {
+        srv_reply_set_len(c, m->dest_flags ? 3 : 2);
+        reply_key_spec(c, m->key_flags, 1, 0, 1);
+        reply_movable_spec(c, m->key_flags, -1);
+        if (m->dest_flags) {
+            reply_movable_spec(c, m->dest_flags, -1);
+        }
+        return;
+    }
+    srv_reply_set_len(c, m->dest_at > 0 ? 2 : 1);
+    if (m->dest_at > 0) {
+        reply_key_spec(c, m->dest_flags, m->dest_at, 0, 1);
+    }
+    reply_movable_spec(c, m->key_flags, m->numkeys_at);
+}
+
+/* Key specs: none, one range, or (two-spec commands) the first key then
+ * the rest of the range; movable-keys commands have their own. */
+static void reply_key_specs(srv_client_t *c, const srv_command_t *parent,
+                            const srv_command_t *cmd)
+{
+    const movable_keys_t *m = parent == NULL ? movable_of(cmd) : NULL;
     const char *first, *second;
     int from;
 
+    if (m != NULL) {
+        reply_movable_specs(c, m);
+        return;
+    }
     if (cmd->first_key <= 0) {
         srv_reply_set_len(c, 0);
         return;
@@ -499,7 +576,7 @@ static void reply_info(srv_client_t *c, const srv_command_t *parent,
     srv_reply_int(c, cmd->key_step);
     reply_cats(c, command_cats(parent, cmd));
     srv_reply_set_len(c, 0); /* tips */
-    reply_key_specs(c, cmd);
+    reply_key_specs(c, parent, cmd);
     reply_info_subs(c, cmd);
 }
 
