@@ -127,6 +127,13 @@ const char *resp_parser_error(const resp_parser_t *p);
  * CLIENT LIST qbuf). */
 size_t resp_parser_pending(const resp_parser_t *p);
 
+/* Free the input buffer of an idle parser (no unparsed byte, between
+ * commands), as Redis frees the query buffer of a client idle for a few
+ * seconds; the next read allocates a new one. Slices of the last command
+ * become invalid. Returns the bytes released (0 when not idle or already
+ * empty). */
+size_t resp_parser_release_idle(resp_parser_t *p);
+
 /* Replace the limits (e.g. after AUTH). */
 void resp_parser_set_limits(resp_parser_t *p, const resp_limits_t *limits);
 

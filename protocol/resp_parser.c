@@ -138,6 +138,19 @@ size_t resp_parser_pending(const resp_parser_t *p)
     return p->len - p->pos;
 }
 
+/* See resp.h. */
+size_t resp_parser_release_idle(resp_parser_t *p)
+{
+    size_t freed = p->cap;
+
+    if (p->buf == NULL || p->pos != p->len || p->state != ST_IDLE)
+        return 0;
+    resp__free(p->buf);
+    p->buf = NULL;
+    p->cap = p->len = p->pos = p->scan = 0;
+    return freed;
+}
+
 /* Enter the sticky protocol-error state with static text msg. */
 static int fail(resp_parser_t *p, const char *msg)
 {

@@ -32,9 +32,8 @@
 #define C_MULTI (1u << 2)     /* takes several words (bind, save, ...) */
 #define C_NULL_EMPTY (1u << 3) /* string: "" is stored as NULL */
 #define C_OCTAL (1u << 4)     /* integer written in octal */
-#define C_SAME_ONLY (1u << 5) /* CONFIG SET accepts only the current value
-                                 (a no-op, as Redis skips unchanged values);
-                                 listeners are not re-bound at run time */
+#define C_LISTENER (1u << 5)  /* CONFIG SET re-opens the TCP listeners
+                                 when the value changes */
 
 #define ERRSZ 256
 #define VALSZ 16384 /* longest value text (requirepass, paths) */
@@ -827,8 +826,8 @@ static const cenum_t debug_enum[] = {
 
 static const cdef_t directives[] = {
     {"bind", NULL, &t_bind, OFF(bind), 0, "* -::*", 0, 0,
-     C_SAME_ONLY | C_MULTI, NULL, NULL},
-    INT("port", NULL, port, "6379", 0, 65535, C_SAME_ONLY),
+     C_LISTENER | C_MULTI, NULL, NULL},
+    INT("port", NULL, port, "6379", 0, 65535, C_LISTENER),
     INT("tcp-backlog", NULL, tcp_backlog, "511", 0, INT_MAX, C_IMMUTABLE),
     STR("unixsocket", unixsocket, "", C_IMMUTABLE | C_NULL_EMPTY),
     INT("unixsocketperm", NULL, unixsocketperm, "0", 0, 0777,
@@ -1639,12 +1638,6 @@ static int set_stage_all(srv_client_t *c, int npairs, const cdef_t **defs,
         if (!s)
             snprintf(err, sizeof(err), "out of memory");
         free(s);
-        if (rc == 0 && (defs[i]->flags & C_SAME_ONLY) &&
-            !staged_is_current(defs[i], &vals[i])) {
-            cval_clear(&vals[i]);
-            snprintf(err, sizeof(err), "can't set immutable config");
-            rc = -1;
-        }
         if (rc != 0) {
             for (int j = 0; j < i; j++)
                 cval_clear(&vals[j]);
@@ -1655,6 +1648,74 @@ static int set_stage_all(srv_client_t *c, int npairs, const cdef_t **defs,
         }
     }
     return 0;
+}
+
+/* The index of the listener directive (port, else bind) whose staged
+ * value differs from the current one, or -1. *close_first is 0 when the
+ * port changes (the new listeners open before the old close) and 1 for a
+ * new bind list on the same port (the old ones hold the port). */
+static int set_listener_change(int npairs, const cdef_t **defs,
+                               const cval_t *vals, int *close_first)
+{
+    int at = -1;
+
+    *close_first = 1;
+    for (int i = 0; i < npairs; i++) {
+        if (!(defs[i]->flags & C_LISTENER) ||
+            staged_is_current(defs[i], &vals[i]))
+            continue;
+        if (strcmp(defs[i]->name, "port") == 0) {
+            *close_first = 0;
+            at = i;
+        } else if (at < 0) {
+            at = i;
+        }
+    }
+    return at;
+}
+
+/* Store every staged value (vals are consumed) and apply them; when the
+ * TCP listeners cannot be re-opened every value goes back to what it was
+ * (Redis's rollback) and the error is replied. 0 or -1. */
+static int set_store_all(srv_client_t *c, int npairs, const cdef_t **defs,
+                         cval_t *vals)
+{
+    int close_first, at = set_listener_change(npairs, defs, vals,
+                                              &close_first);
+    cval_t *olds = calloc((size_t)npairs, sizeof(*olds));
+    int rc = 0;
+
+    if (!olds) {
+        for (int i = 0; i < npairs; i++)
+            cval_clear(&vals[i]);
+        srv_reply_oom(c);
+        return -1;
+    }
+    for (int i = 0; i < npairs; i++) {
+        defs[i]->ops->fetch(defs[i], &olds[i]);
+        defs[i]->ops->store(defs[i], &vals[i]);
+    }
+    if (at >= 0 && (rc = srv_net_rebind_tcp(close_first)) < 0) {
+        const resp_slice_t *name = &c->argv[2 + 2 * at];
+
+        srv_log(SRV_LOG_WARNING, "CONFIG SET %.*s failed: %s",
+                (int)name->len, name->ptr, uv_strerror(rc));
+        for (int i = 0; i < npairs; i++)
+            defs[i]->ops->store(defs[i], &olds[i]);
+        if (close_first && srv_net_rebind_tcp(0) < 0)
+            srv_log(SRV_LOG_WARNING, "Could not listen again on the "
+                    "previous TCP addresses");
+        srv_reply_errorf(c, "ERR CONFIG SET failed (possibly related to "
+                         "argument '%.*s') - %s", (int)name->len, name->ptr,
+                         strcmp(defs[at]->name, "port") == 0
+                             ? "Unable to listen on this port"
+                             : "Failed to bind to specified addresses.");
+    }
+    for (int i = 0; i < npairs; i++)
+        cval_clear(&olds[i]);
+    free(olds);
+    srv_server_apply_config();
+    return rc < 0 ? -1 : 0;
 }
 
 /* CONFIG SET parameter value [parameter value ...] */
@@ -1673,10 +1734,8 @@ void cmd_config_set(srv_client_t *c)
     if (!defs || !vals) {
         srv_reply_oom(c);
     } else if (set_lookup_all(c, npairs, defs) == 0 &&
-               set_stage_all(c, npairs, defs, vals) == 0) {
-        for (int i = 0; i < npairs; i++)
-            defs[i]->ops->store(defs[i], &vals[i]);
-        srv_server_apply_config();
+               set_stage_all(c, npairs, defs, vals) == 0 &&
+               set_store_all(c, npairs, defs, vals) == 0) {
         srv_reply_ok(c);
     }
     free(defs);

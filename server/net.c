@@ -25,7 +25,10 @@
 /* Most bind addresses honoured (Redis's CONFIG_BINDADDR_MAX). */
 #define MAX_LISTENERS 16
 
-static uv_tcp_t tcp_listeners[MAX_LISTENERS];
+/* TCP listeners are allocated one by one: a closed handle is freed by
+ * its close callback, as uv_close finishes later while a new set of
+ * listeners (CONFIG SET port/bind) may already serve. */
+static uv_tcp_t *tcp_listeners[MAX_LISTENERS];
 static int ntcp;
 static uv_pipe_t unix_listener;
 static int unix_open;
@@ -87,35 +90,47 @@ static int bind_addr(const char *word, struct sockaddr_storage *ss)
     return uv_ip4_addr(word, port, (struct sockaddr_in *)ss);
 }
 
+/* Close callback of a TCP listener: frees its handle. */
+static void free_closed_listener(uv_handle_t *h)
+{
+    free(h);
+}
+
 /* Open one TCP listener for word. 0, 1 when an optional address was
  * skipped, or a negative libuv error (logged). */
 static int listen_tcp(const char *word)
 {
     int optional = word[0] == '-';
     struct sockaddr_storage ss;
-    uv_tcp_t *l = &tcp_listeners[ntcp];
+    uv_tcp_t *l = malloc(sizeof(*l));
     unsigned flags;
     int rc;
 
+    if (l == NULL)
+        return UV_ENOMEM;
     if (optional)
         word++;
     memset(&ss, 0, sizeof(ss));
     rc = bind_addr(word, &ss);
-    if (rc < 0)
+    if (rc < 0) {
+        free(l);
         goto fail;
+    }
     flags = ss.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
     rc = uv_tcp_init_ex(srv.loop, l, ss.ss_family);
-    if (rc < 0)
+    if (rc < 0) {
+        free(l);
         goto fail;
+    }
     l->data = NULL;
     rc = uv_tcp_bind(l, (struct sockaddr *)&ss, flags);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)l, srv.cfg.tcp_backlog, on_connection);
     if (rc < 0) {
-        uv_close((uv_handle_t *)l, NULL);
+        uv_close((uv_handle_t *)l, free_closed_listener);
         goto fail;
     }
-    ntcp++;
+    tcp_listeners[ntcp++] = l;
     return 0;
 fail:
     if (optional && bind_error_optional(rc)) {
@@ -208,11 +223,40 @@ int srv_net_listen(void)
     return rc;
 }
 
+/* Close the n TCP listeners of set (their handles free themselves). */
+static void close_tcp_set(uv_tcp_t **set, int n)
+{
+    for (int i = 0; i < n; i++)
+        uv_close((uv_handle_t *)set[i], free_closed_listener);
+}
+
+/* Contract in server.h. */
+int srv_net_rebind_tcp(int close_first)
+{
+    uv_tcp_t *old[MAX_LISTENERS];
+    int nold = ntcp, rc;
+
+    memcpy(old, tcp_listeners, sizeof(old));
+    if (close_first) {
+        close_tcp_set(old, nold);
+        nold = 0;
+    }
+    ntcp = 0;
+    rc = listen_tcp_all();
+    if (rc < 0) {
+        close_tcp_set(tcp_listeners, ntcp);
+        memcpy(tcp_listeners, old, sizeof(old));
+        ntcp = nold;
+        return rc;
+    }
+    close_tcp_set(old, nold);
+    return 0;
+}
+
 /* Close every listener (shutdown); the unix socket file is removed. */
 void srv_net_close_listeners(void)
 {
-    for (int i = 0; i < ntcp; i++)
-        uv_close((uv_handle_t *)&tcp_listeners[i], NULL);
+    close_tcp_set(tcp_listeners, ntcp);
     ntcp = 0;
     if (unix_open) {
         uv_close((uv_handle_t *)&unix_listener, NULL);

@@ -51,11 +51,12 @@ void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
                 size_t keylen)
 {
     int flags = srv.cfg.notify_keyspace_events;
-    size_t elen = strlen(event);
+    size_t elen;
 
     if (!(flags & type)) {
-        return;
+        return; /* the common case: a cheap test on every write */
     }
+    elen = strlen(event);
     if (flags & SRV_NOTIFY_KEYSPACE) {
         notify_publish("__keyspace@", db->id, key, keylen, event, elen);
     }

@@ -58,14 +58,19 @@ static void reply_elem(srv_client_t *c, const hp_elem_t *m)
     srv_reply_bulk(c, s, len);
 }
 
-/* After removing members from the zset bound to argv[ki]: delete the key
- * when empty (which signals it), else signal it. */
-static void after_removal(srv_client_t *c, int ki, hp_obj_t *o)
+/* After removing members from the zset bound to argv[ki]: notify event
+ * (a zset event), delete the key when empty (which signals it; a "del"
+ * event), else signal it. */
+static void after_removal(srv_client_t *c, int ki, hp_obj_t *o,
+                          const char *event)
 {
-    if (hp_zset_len(o) == 0)
+    srv_notify(SRV_NOTIFY_ZSET, event, c->db, KEY(c, ki));
+    if (hp_zset_len(o) == 0) {
         srv_db_delete(c->db, KEY(c, ki));
-    else
+        srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, ki));
+    } else {
         srv_db_signal_modified(c->db, KEY(c, ki));
+    }
 }
 
 /* Parse a long argument as Redis's getLongFromObjectOrReply. */
@@ -230,8 +235,8 @@ static void result_emit_ranks(zresult_t *r, hp_obj_t *o, size_t rank,
 }
 
 /* Store: bind the built zset to argv[ki] (or delete the key when empty)
- * and reply its size. Consumes r->dst. */
-static void result_store(zresult_t *r, int ki)
+ * and reply its size; notify event (or "del"). Consumes r->dst. */
+static void result_store(zresult_t *r, int ki, const char *event)
 {
     srv_client_t *c = r->c;
     size_t n = r->dst ? hp_zset_len(r->dst) : 0;
@@ -239,13 +244,16 @@ static void result_store(zresult_t *r, int ki)
     if (r->oom) {
         srv_reply_oom(c);
     } else if (n) {
-        if (srv_db_set(c->db, KEY(c, ki), r->dst, 0) < 0)
+        if (srv_db_set(c->db, KEY(c, ki), r->dst, 0) < 0) {
             srv_reply_oom(c);
-        else
+        } else {
             srv_reply_int(c, (int64_t)n);
+            srv_notify(SRV_NOTIFY_ZSET, event, c->db, KEY(c, ki));
+        }
     } else {
-        srv_db_delete(c->db, KEY(c, ki));
         srv_reply_int(c, 0);
+        if (srv_db_delete(c->db, KEY(c, ki)))
+            srv_notify(SRV_NOTIFY_GENERIC, "del", c->db, KEY(c, ki));
     }
     hp_decref(r->dst);
     r->dst = NULL;
@@ -428,6 +436,9 @@ static void zadd_generic(srv_client_t *c, int flags, int ch, int scoreidx)
     }
     hp_decref(created);
     if (st.added || st.updated) srv_db_signal_modified(c->db, KEY(c, 1));
+    if (!err && (st.added || st.updated))
+        srv_notify(SRV_NOTIFY_ZSET, (flags & HP_ZADD_INCR) ? "zincr" : "zadd",
+                   c->db, KEY(c, 1));
     if (!err) zadd_reply(c, flags, ch, &st);
 }
 
@@ -465,7 +476,7 @@ void cmd_zrem(srv_client_t *c)
         if (hp_zset_remove(o, c->argv[j].ptr, c->argv[j].len) == 0) deleted++;
         if (hp_zset_len(o) == 0) break;
     }
-    if (deleted) after_removal(c, 1, o);
+    if (deleted) after_removal(c, 1, o, "zrem");
     srv_reply_int(c, deleted);
 }
 
@@ -694,7 +705,7 @@ static void zrange_generic(srv_client_t *c, int ks, int store,
     if (not_zset_reply(c, o)) return;
     if (o) zrange_emit(&r, o, &opt, &sp);
     else result_begin(&r, 0);
-    if (store) result_store(&r, 1);
+    if (store) result_store(&r, 1, "zrangestore");
 }
 
 /* ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count]
@@ -801,7 +812,10 @@ static void zremrange_generic(srv_client_t *c, enum zrange_type type)
         hp_zset_span_lex(o, &sp.lex, &first, &count);
     }
     deleted = count ? hp_zset_delete_ranks(o, first, count) : 0;
-    if (deleted) after_removal(c, 1, o);
+    if (deleted)
+        after_removal(c, 1, o, type == ZR_RANK    ? "zremrangebyrank"
+                               : type == ZR_SCORE ? "zremrangebyscore"
+                                                  : "zremrangebylex");
     srv_reply_int(c, (int64_t)deleted);
 }
 
@@ -877,7 +891,7 @@ static void zpop_generic(srv_client_t *c, int k0, long nkeys, int max,
         }
     }
     hp_zset_delete_ranks(o, first, n);
-    after_removal(c, ki, o);
+    after_removal(c, ki, o, max ? "zpopmax" : "zpopmin");
 }
 
 static void zpop_minmax(srv_client_t *c, int max)
@@ -1414,7 +1428,9 @@ static void setop_run(srv_client_t *c, zsrc_t *srcs, long n,
     } else if (o->store) {
         r.store = 1;
         r.dst = dst;
-        result_store(&r, 1);
+        result_store(&r, 1, o->op == OP_UNION   ? "zunionstore"
+                            : o->op == OP_INTER ? "zinterstore"
+                                                : "zdiffstore");
     } else {
         result_emit_ranks(&r, dst, 0, hp_zset_len(dst), 0);
         hp_decref(dst);

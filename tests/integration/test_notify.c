@@ -419,6 +419,42 @@ static void test_sets(void **state)
     redisFree(sub);
 }
 
+/* Sorted sets: zadd, zincr (ZINCRBY and ZADD INCR), zrem, the
+ * zremrangeby* events, the *STORE commands, zpopmin/zpopmax and del. */
+static void test_zsets(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *sub = subscriber(state);
+    static const char *const want[] = {
+        EV("zadd", "z"),           EV("zincr", "z"),
+        EV("zincr", "z"),          EV("zrem", "z"),
+        EV("zadd", "z"),           EV("zremrangebyscore", "z"),
+        EV("zremrangebyrank", "z"), EV("zunionstore", "u"),
+        EV("del", "u"),            EV("zrangestore", "r"),
+        EV("zpopmin", "z"),        EV("zpopmax", "z"),
+        EV("del", "z"),            NULL};
+
+    set_flags(s->ctx, "Egz");
+    run(s->ctx, "ZADD z 1 a 2 b 3 c");
+    run(s->ctx, "ZADD z 1 a"); /* unchanged: no event */
+    run(s->ctx, "ZINCRBY z 1 a");
+    run(s->ctx, "ZADD z INCR 1 b");
+    run(s->ctx, "ZREM z nomember"); /* no event */
+    run(s->ctx, "ZREM z a");
+    run(s->ctx, "ZADD z 4 d 5 e");
+    run(s->ctx, "ZREMRANGEBYSCORE z 5 5");
+    run(s->ctx, "ZREMRANGEBYRANK z 0 0");
+    run(s->ctx, "ZREMRANGEBYSCORE z 100 200"); /* nothing removed */
+    run(s->ctx, "ZUNIONSTORE u 1 z");
+    run(s->ctx, "ZINTERSTORE u 2 z nokey");
+    run(s->ctx, "ZRANGESTORE r z 0 0");
+    run(s->ctx, "ZDIFFSTORE df 2 z z"); /* empty, df absent: no event */
+    run(s->ctx, "ZPOPMIN z");
+    run(s->ctx, "ZPOPMAX z 5");
+    expect_events(s->ctx, sub, want);
+    redisFree(sub);
+}
+
 /* Bits and SORT: setbit (SETBIT, BITFIELD), set from BITOP, sortstore,
  * del for empty results. */
 static void test_bits_sort(void **state)
@@ -555,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup(test_lists, test_setup),
         cmocka_unit_test_setup(test_hashes, test_setup),
         cmocka_unit_test_setup(test_sets, test_setup),
+        cmocka_unit_test_setup(test_zsets, test_setup),
         cmocka_unit_test_setup(test_bits_sort, test_setup),
         cmocka_unit_test_setup(test_new_keys, test_setup),
         cmocka_unit_test_setup(test_keymiss, test_setup),

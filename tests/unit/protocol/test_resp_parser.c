@@ -573,6 +573,35 @@ static void test_resp_parser_errors_are_sticky(void **state)
     resp_parser_fini(&p);
 }
 
+/* resp_parser_release_idle frees the buffer only between commands; the
+ * parser keeps working afterwards. */
+static void test_resp_parser_release_idle(void **state)
+{
+    resp_parser_t p;
+    resp_cmd_t c;
+
+    (void)state;
+    resp_parser_init(&p, NULL);
+    assert_int_equal(resp_parser_release_idle(&p), 0); /* nothing yet */
+    assert_int_equal(resp_parser_feed(&p, S("*1\r\n$4\r\nPING\r\n*1\r\n")), 0);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    /* Half a command is buffered: not idle. */
+    assert_int_equal(resp_parser_release_idle(&p), 0);
+    assert_true(p.cap > 0);
+    assert_int_equal(resp_parser_feed(&p, S("$4\r\nPONG\r\n")), 0);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_int_equal(c.argc, 1);
+    assert_memory_equal(c.argv[0].ptr, "PONG", 4);
+    assert_true(resp_parser_release_idle(&p) > 0);
+    assert_int_equal(p.cap, 0);
+    assert_int_equal(resp_parser_pending(&p), 0);
+    assert_int_equal(resp_parser_next(&p, &c), 0);
+    assert_int_equal(resp_parser_feed(&p, S("*1\r\n$3\r\nGET\r\n")), 0);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_memory_equal(c.argv[0].ptr, "GET", 3);
+    resp_parser_fini(&p);
+}
+
 static void test_resp_parser_query_buffer_limit(void **state)
 {
     resp_limits_t lim;
@@ -775,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_resp_parser_unauthenticated_limits),
         cmocka_unit_test(test_resp_parser_too_many_args),
         cmocka_unit_test(test_resp_parser_errors_are_sticky),
+        cmocka_unit_test(test_resp_parser_release_idle),
         cmocka_unit_test(test_resp_parser_query_buffer_limit),
         cmocka_unit_test(test_resp_parser_set_limits_between_commands),
         cmocka_unit_test(test_resp_parser_reserve_big_bulk_in_place),
