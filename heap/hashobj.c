@@ -14,6 +14,7 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_ref.h"
 
 /* Hashtable values are hp_rawbuf_t blocks, freed with the entry. */
 static const hp_dict_type_t hash_dict_type = {.val_free = hp_free};
@@ -167,12 +168,17 @@ int hp_hash_set(hp_obj_t *o, const char *f, size_t flen, const char *v,
     if (o->encoding == HP_ENC_LISTPACK) {
         int is_new = lp_field(o->v.ptr, f, flen) == NULL;
 
-        if (!needs_hashtable(o, flen, vlen, is_new))
-            return lp_set(o, f, flen, v, vlen);
+        if (!needs_hashtable(o, flen, vlen, is_new)) {
+            rc = lp_set(o, f, flen, v, vlen);
+            if (rc == 0) hp__ref_hook(o, f, flen); /* overwrote a ref? */
+            return rc;
+        }
         rc = to_hashtable(o);
         if (rc) return rc;
     }
-    return dict_set(o->v.ptr, f, flen, v, vlen);
+    rc = dict_set(o->v.ptr, f, flen, v, vlen);
+    if (rc == 0) hp__ref_hook(o, f, flen); /* overwrote a ref? */
+    return rc;
 }
 
 /* The value of f (borrowed). 0 or -ENOENT. */
@@ -214,9 +220,12 @@ int hp_hash_del(hp_obj_t *o, const char *f, size_t flen)
         if (!p) return -ENOENT;
         hp_lp_delete((unsigned char **)&o->v.ptr,
                      (long)hp_lp_index_of(o->v.ptr, p), 2);
+        hp__ref_hook(o, f, flen); /* the field may have been a ref */
         return 0;
     }
-    return hp_dict_delete(o->v.ptr, f, flen);
+    if (hp_dict_delete(o->v.ptr, f, flen)) return -ENOENT;
+    hp__ref_hook(o, f, flen);
+    return 0;
 }
 
 /* Borrowed view of a hashtable entry as (field, value). */

@@ -9,6 +9,7 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_ref.h"
 
 /* The shared integers 0 .. HP_SHARED_INTEGERS-1 (Redis's shared.integers).
  * Static, so handing one out can never fail; an entry is filled in on its
@@ -60,12 +61,17 @@ void hp_incref(hp_obj_t *o)
 {
     if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0 && o->refcount < HP_REFCOUNT_IMMORTAL - 1);
+    if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     o->refcount++;
 }
 
 /* Release an object whose last reference went: its body, then itself. */
 static void obj_free(hp_obj_t *o)
 {
+    int side = o->flags & HP_OF_SIDE;
+
+    /* weak references cleared, reference elements dropped (ref.c) */
+    if (side) hp__side_obj_dying(o);
     switch (o->encoding) {
     case HP_ENC_RAW:
         hp_free(o->v.ptr);
@@ -78,6 +84,7 @@ static void obj_free(hp_obj_t *o)
         break;
     }
     hp_free(o);
+    if (side) hp__ref_drain(); /* decrefs queued by hp__side_obj_dying */
 }
 
 /* Drop a strong reference; frees o when it was the last. Executor
@@ -86,6 +93,7 @@ void hp_decref(hp_obj_t *o)
 {
     if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0);
+    if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     if (--o->refcount == 0) obj_free(o);
 }
 

@@ -13,6 +13,7 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_ref.h"
 
 /* Set members carry no value. */
 static const hp_dict_type_t set_dict_type = {.val_free = NULL};
@@ -155,9 +156,12 @@ int hp_set_remove(hp_obj_t *o, const char *s, size_t len)
     assert_set(o);
     if (o->encoding == HP_ENC_INTSET) {
         if (hp__parse_int(s, len, &v)) return 0;
-        return hp_is_remove((hp_intset_t **)&o->v.ptr, v);
+        if (!hp_is_remove((hp_intset_t **)&o->v.ptr, v)) return 0;
+    } else if (hp_dict_delete(o->v.ptr, s, len)) {
+        return 0;
     }
-    return hp_dict_delete(o->v.ptr, s, len) == 0;
+    hp__ref_hook(o, s, len); /* the member may have been a ref */
+    return 1;
 }
 
 /* SREM of an element view. */
@@ -168,7 +172,8 @@ int hp_set_remove_elem(hp_obj_t *o, const hp_elem_t *e)
     const char *s;
 
     assert_set(o);
-    if (!e->s && o->encoding == HP_ENC_INTSET)
+    if (!e->s && o->encoding == HP_ENC_INTSET &&
+        !(o->flags & HP_OF_SIDE))
         return hp_is_remove((hp_intset_t **)&o->v.ptr, e->i);
     s = hp_elem_bytes(e, buf, &len);
     return hp_set_remove(o, s, len);

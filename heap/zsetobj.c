@@ -27,6 +27,7 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_ref.h"
 #include "heap_zset.h"
 
 static const hp_dict_type_t zset_dict_type = {.val_free = NULL};
@@ -423,6 +424,7 @@ int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
         if (!p) return -ENOENT;
         hp_lp_delete((unsigned char **)&o->v.ptr,
                      (long)hp_lp_index_of(o->v.ptr, p), 2);
+        hp__ref_hook(o, m, len); /* the member may have been a ref */
         return 0;
     }
     hp_zset_sl_t *zs = o->v.ptr;
@@ -431,6 +433,7 @@ int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
     if (!e) return -ENOENT;
     hp__zsl_delete(zs->zsl, e->v.d, m, len);
     hp_dict_entry_free(zs->dict, e);
+    hp__ref_hook(o, m, len);
     return 0;
 }
 
@@ -515,10 +518,37 @@ void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
     }
 }
 
-/* on_delete for skiplist rank deletes: drop the member from the dict. */
+/* What drop_from_dict needs: the zset and its dict. */
+typedef struct drop_ctx {
+    hp_obj_t *o;
+    hp_dict_t *dict;
+} drop_ctx_t;
+
+/* on_delete for skiplist rank deletes: drop the member from the dict
+ * (and its reference, if any; the decrefs run after the delete). */
 static void drop_from_dict(void *ud, hp_zsl_node_t *x)
 {
-    hp_dict_delete(ud, x->ele, x->len);
+    drop_ctx_t *dc = ud;
+
+    hp_dict_delete(dc->dict, x->ele, x->len);
+    if (dc->o->flags & HP_OF_SIDE) hp__ref_elem_gone(dc->o, x->ele, x->len);
+}
+
+/* Members of ranks [first, first + count) of a listpack zset lose their
+ * references (before the entries go). */
+static void lp_drop_refs(hp_obj_t *o, size_t first, size_t count)
+{
+    unsigned char *lp = o->v.ptr;
+    unsigned char *p = hp_lp_seek(lp, (long)(2 * first));
+
+    for (size_t i = 0; i < count && p; i++) {
+        char buf[HP_INT_BUF];
+        size_t len;
+        const char *m = lp_member(p, buf, &len);
+
+        hp__ref_elem_gone(o, m, len);
+        p = hp_lp_next(lp, hp_lp_next(lp, p));
+    }
 }
 
 size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
@@ -528,14 +558,18 @@ size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
     if (first >= n || count == 0) return 0;
     if (count > n - first) count = n - first;
     if (o->encoding == HP_ENC_LISTPACK) {
+        if (o->flags & HP_OF_SIDE) lp_drop_refs(o, first, count);
         hp_lp_delete((unsigned char **)&o->v.ptr, (long)(2 * first),
                      2 * count);
+        hp__ref_drain();
         return count;
     }
     hp_zset_sl_t *zs = o->v.ptr;
+    drop_ctx_t dc = {o, zs->dict};
 
-    return hp__zsl_delete_ranks(zs->zsl, first, count, drop_from_dict,
-                                zs->dict);
+    count = hp__zsl_delete_ranks(zs->zsl, first, count, drop_from_dict, &dc);
+    hp__ref_drain();
+    return count;
 }
 
 int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score)

@@ -1,0 +1,523 @@
+/*
+ * gc.c - the generational, incremental cycle collector (HEAP.md "The
+ * cycle collector"; heap/README.md "References and the cycle collector").
+ *
+ * Tracked objects (containers holding strong reference elements) sit on
+ * intrusive doubly linked lists through their side records: one per
+ * generation, and during a collection the young / scanned / unreached /
+ * pending / doomed lists. Every step takes list heads, so objects may be
+ * untracked or freed between (and during) slices without invalidating
+ * any cursor. The collector never allocates.
+ */
+#include "heap.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <time.h>
+
+#include "heap_ref.h"
+
+hp_gc_config_t hp_gc_config = {
+    .threshold0 = 700,
+    .threshold1 = 10,
+    .threshold2 = 10,
+    .enabled = 1,
+    .slice_budget_us = 500,
+    .slice_objects = 10000,
+};
+
+int hp__gc_active;
+uint64_t hp__gc_bytes_reclaimed;
+size_t hp__gc_last_slice_objects;
+
+enum phase {
+    PH_IDLE = 0,
+    PH_SUBTRACT,   /* gc_refs = refcount - references from inside */
+    PH_MARK,       /* roots and what they reach survive */
+    PH_CLEAR_WEAK, /* garbage: weak references to it cleared */
+    PH_CLEAR,      /* garbage: reference elements dropped, objects freed */
+};
+
+/* List sentinels (only gprev/gnext used). */
+static hp_side_t gens[3], young, scanned, unreached, pending, doomed;
+static int lists_ready;
+static size_t gen_count[3];
+static uint64_t serial_counter;
+static size_t net_allocs;       /* tracked minus untracked since gen0 ran */
+static size_t since[3];         /* since[1]: gen0 runs; since[2]: gen1 runs */
+static size_t long_lived_total, long_lived_pending;
+
+/* The collection under way. */
+static struct {
+    int phase;
+    int gen;
+    uint32_t epoch;
+    uint64_t start_serial;
+    size_t total, work;
+    uint64_t t_start;
+    uint64_t garbage, freed, freed_early;
+} coll;
+
+static hp_gc_stats_t stats;
+
+/* Microseconds of a monotonic clock. */
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* An empty circular list with sentinel h. */
+static void list_init(hp_side_t *h)
+{
+    h->gprev = h->gnext = h;
+}
+
+/* Initialise every list sentinel once. */
+static void lists_setup(void)
+{
+    if (lists_ready) return;
+    for (int i = 0; i < 3; i++)
+        list_init(&gens[i]);
+    list_init(&young);
+    list_init(&scanned);
+    list_init(&unreached);
+    list_init(&pending);
+    list_init(&doomed);
+    lists_ready = 1;
+}
+
+/* Whether the list of sentinel h is empty. */
+static int list_empty(const hp_side_t *h)
+{
+    return h->gnext == h;
+}
+
+/* Take s off whatever list it is on. */
+static void list_unlink(hp_side_t *s)
+{
+    s->gprev->gnext = s->gnext;
+    s->gnext->gprev = s->gprev;
+    s->gprev = s->gnext = NULL;
+}
+
+/* Put s at the tail of list h. */
+static void list_append(hp_side_t *h, hp_side_t *s)
+{
+    s->gprev = h->gprev;
+    s->gnext = h;
+    h->gprev->gnext = s;
+    h->gprev = s;
+}
+
+/* Move every element of src to the end of dst, O(1). */
+static void list_splice(hp_side_t *dst, hp_side_t *src)
+{
+    if (list_empty(src)) return;
+    src->gnext->gprev = dst->gprev;
+    dst->gprev->gnext = src->gnext;
+    src->gprev->gnext = dst;
+    dst->gprev = src->gprev;
+    list_init(src);
+}
+
+/* Move s from its list to the tail of dst. */
+static void list_move(hp_side_t *dst, hp_side_t *s)
+{
+    list_unlink(s);
+    list_append(dst, s);
+}
+
+/* Start tracking s (its first strong reference element): gen0. */
+void hp__gc_track(hp_side_t *s)
+{
+    if (s->tracked) return;
+    lists_setup();
+    s->tracked = 1;
+    s->gen = 0;
+    s->serial = ++serial_counter;
+    list_append(&gens[0], s);
+    gen_count[0]++;
+    stats.tracked++;
+    net_allocs++;
+}
+
+/* Stop tracking s, wherever it is. */
+void hp__gc_untrack(hp_side_t *s)
+{
+    if (!s->tracked) return;
+    list_unlink(s);
+    gen_count[s->gen]--;
+    stats.tracked--;
+    s->tracked = 0;
+    if (net_allocs) net_allocs--;
+}
+
+/* Whether s belongs to the collection under way. */
+static int in_coll(const hp_side_t *s)
+{
+    return hp__gc_active && s->serial < coll.start_serial &&
+           s->gen <= coll.gen;
+}
+
+/* Set s's per-collection state up on first contact. */
+static void coll_init(hp_side_t *s)
+{
+    if (s->epoch == coll.epoch) return;
+    s->epoch = coll.epoch;
+    s->state = HP_GCS_YOUNG;
+    s->touched = 0;
+    s->gc_refs = (int64_t)s->obj->refcount;
+}
+
+/* Garbage whose weak references are being (or have been) cleared. */
+int hp__gc_doomed(const hp_side_t *s)
+{
+    return s && hp__gc_active && coll.phase >= PH_CLEAR_WEAK &&
+           s->serial < coll.start_serial && s->epoch == coll.epoch &&
+           (s->state == HP_GCS_UNREACHED || s->state == HP_GCS_DOOMED);
+}
+
+/* Barrier: o changes while a collection runs, so it is reachable for it. */
+void hp__gc_touch(hp_obj_t *o)
+{
+    hp_side_t *s;
+
+    if (!hp__gc_active || coll.phase >= PH_CLEAR_WEAK) return;
+    s = hp__side_of(o);
+    if (!s || !s->tracked || !in_coll(s)) return;
+    coll_init(s);
+    if (s->touched) return;
+    s->touched = 1;
+    if (s->state == HP_GCS_UNREACHED) {
+        s->state = HP_GCS_PENDING;
+        list_move(&pending, s);
+    }
+}
+
+/* An object with a side record dies (ref.c). */
+void hp__gc_obj_freed(hp_side_t *s)
+{
+    if (!hp__gc_doomed(s)) return;
+    if (s->state == HP_GCS_DOOMED)
+        coll.freed++;
+    else
+        coll.freed_early++;
+}
+
+/* Call fn(s, child side) for every strong child of s in the collection. */
+static void for_children(hp_side_t *s, void (*fn)(hp_side_t *))
+{
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+
+    if (!s->elems) return;
+    hp_dict_iter_init(&it, s->elems, 1);
+    while ((e = hp_dict_iter_next(&it))) {
+        struct hp_ref *r = e->v.ptr;
+        hp_side_t *cs;
+
+        if (r->strength != HP_REF_STRONG) continue;
+        cs = hp__side_of(r->target);
+        if (cs && cs->tracked && in_coll(cs)) fn(cs);
+    }
+    hp_dict_iter_fini(&it);
+}
+
+/* for_children (subtract): one reference to c comes from inside. */
+static void subtract_one(hp_side_t *c)
+{
+    coll_init(c);
+    c->gc_refs--;
+}
+
+/* for_children (mark): c is reachable; visit its children later. */
+static void reach_one(hp_side_t *c)
+{
+    if (c->state == HP_GCS_SCANNED || c->state == HP_GCS_UNREACHED) {
+        c->state = HP_GCS_PENDING;
+        list_move(&pending, c);
+    }
+}
+
+/* One object of the subtract phase. */
+static void step_subtract(void)
+{
+    hp_side_t *s = young.gnext;
+
+    coll_init(s);
+    for_children(s, subtract_one);
+    s->state = HP_GCS_SCANNED;
+    list_move(&scanned, s);
+    if (list_empty(&young)) coll.phase = PH_MARK;
+}
+
+/* Generation survivors of the collection under way move to. */
+static int next_gen(void)
+{
+    return coll.gen < 2 ? coll.gen + 1 : 2;
+}
+
+/* One object of the mark phase: propagate from a pending object, else
+ * partition a scanned one; at the end the unreached are garbage. */
+static void step_mark(void)
+{
+    hp_side_t *s;
+
+    if (!list_empty(&pending)) {
+        int g = next_gen();
+
+        s = pending.gnext;
+        s->state = HP_GCS_REACHED;
+        for_children(s, reach_one);
+        gen_count[s->gen]--;
+        if (g == 2 && s->gen < 2) long_lived_pending++;
+        s->gen = (uint8_t)g;
+        gen_count[g]++;
+        list_move(&gens[g], s);
+        return;
+    }
+    if (!list_empty(&scanned)) {
+        s = scanned.gnext;
+        if (s->gc_refs > 0 || s->touched) {
+            s->state = HP_GCS_PENDING;
+            list_move(&pending, s);
+        } else {
+            s->state = HP_GCS_UNREACHED;
+            list_move(&unreached, s);
+        }
+        return;
+    }
+    coll.phase = PH_CLEAR_WEAK;
+}
+
+/* One garbage object: clear the weak references to it. */
+static void step_clear_weak(void)
+{
+    hp_side_t *s = unreached.gnext;
+
+    list_move(&doomed, s);
+    s->state = HP_GCS_DOOMED;
+    coll.garbage++;
+    hp__weak_clear_all(s);
+    if (list_empty(&unreached)) coll.phase = PH_CLEAR;
+}
+
+/* One garbage object: drop its reference elements, then our hold. */
+static void step_clear(void)
+{
+    hp_side_t *s = doomed.gnext;
+    hp_obj_t *o = s->obj;
+    size_t before = hp_mem_used();
+    size_t after;
+
+    hp_incref(o);
+    hp__ref_clear_all(s); /* untracks s: off the doomed list */
+    hp__gc_untrack(s);
+    hp__ref_drain();
+    hp__defer_from_gc = 1;
+    hp_decref_deferred(o); /* a big body goes in hp_free_step slices */
+    hp__defer_from_gc = 0;
+    after = hp_mem_used();
+    if (before > after) hp__gc_bytes_reclaimed += before - after;
+}
+
+/* End the collection: stats, counters for the next trigger. */
+static void coll_finish(void)
+{
+    uint64_t dur = now_us() - coll.t_start;
+
+    stats.collections[coll.gen]++;
+    stats.collected += coll.freed + coll.freed_early;
+    if (coll.garbage > coll.freed)
+        stats.uncollectable += coll.garbage - coll.freed;
+    stats.last_duration_us = dur;
+    net_allocs = 0;
+    for (int g = 1; g <= coll.gen; g++)
+        since[g] = 0;
+    if (coll.gen < 2) since[coll.gen + 1]++;
+    if (coll.gen == 2) {
+        long_lived_total = gen_count[2];
+        long_lived_pending = 0;
+    }
+    coll.phase = PH_IDLE;
+    hp__gc_active = 0;
+}
+
+/* Start a collection of generations 0..gen. */
+int hp_gc_start(int gen)
+{
+    if (gen < 0 || gen > 2) return -EINVAL;
+    if (hp__gc_active) return -EBUSY;
+    lists_setup();
+    coll.phase = PH_SUBTRACT;
+    coll.gen = gen;
+    coll.epoch++;
+    if (coll.epoch == 0) coll.epoch = 1;
+    coll.start_serial = serial_counter + 1;
+    coll.total = 0;
+    coll.work = 0;
+    coll.garbage = 0;
+    coll.freed = 0;
+    coll.freed_early = 0;
+    coll.t_start = now_us();
+    for (int g = 0; g <= gen; g++) {
+        coll.total += gen_count[g];
+        list_splice(&young, &gens[g]);
+    }
+    hp__gc_active = 1;
+    if (list_empty(&young)) coll.phase = PH_MARK;
+    return 0;
+}
+
+/* One unit of work of the collection under way. 0 when it finished. */
+static int work_one(void)
+{
+    switch (coll.phase) {
+    case PH_SUBTRACT:
+        if (list_empty(&young)) {
+            coll.phase = PH_MARK; /* the mutator untracked the rest */
+            return 1;
+        }
+        step_subtract();
+        break;
+    case PH_MARK:
+        step_mark();
+        break;
+    case PH_CLEAR_WEAK:
+        if (list_empty(&unreached)) {
+            coll.phase = PH_CLEAR;
+            return 1;
+        }
+        step_clear_weak();
+        break;
+    case PH_CLEAR:
+        if (list_empty(&doomed)) {
+            coll_finish();
+            return 0;
+        }
+        step_clear();
+        break;
+    default:
+        return 0;
+    }
+    coll.work++;
+    return 1;
+}
+
+/* Run the collection under way for at most budget_us and max_objs
+ * units of work. Returns 1 if it is still under way. */
+static int run_slice(int64_t budget_us, size_t max_objs)
+{
+    uint64_t t0 = now_us(), t;
+    size_t n = 0;
+
+    while (n < max_objs && hp__gc_active) {
+        if (!work_one()) break;
+        n++;
+        if (budget_us >= 0 && (int64_t)(now_us() - t0) >= budget_us) break;
+    }
+    t = now_us() - t0;
+    stats.slices++;
+    stats.slice_time_total_us += t;
+    if (t > stats.slice_time_max_us) stats.slice_time_max_us = t;
+    if (n > stats.slice_objects_max) stats.slice_objects_max = n;
+    hp__gc_last_slice_objects = n;
+    return hp__gc_active;
+}
+
+/* Which generation is due, or -1 (CPython's rules, HEAP.md). */
+static int due_gen(void)
+{
+    if (net_allocs <= hp_gc_config.threshold0) return -1;
+    if (since[2] >= hp_gc_config.threshold2 &&
+        long_lived_pending > long_lived_total / 4)
+        return 2;
+    if (since[1] >= hp_gc_config.threshold1) return 1;
+    return 0;
+}
+
+/* One slice (heap_gc.h). */
+int hp_gc_step(int64_t budget_us)
+{
+    size_t max = hp_gc_config.slice_objects ? hp_gc_config.slice_objects : 1;
+
+    if (!hp__gc_active) {
+        int g = hp_gc_config.enabled ? due_gen() : -1;
+
+        if (g < 0) {
+            hp__gc_last_slice_objects = 0;
+            return hp_free_step(budget_us, max);
+        }
+        hp_gc_start(g);
+    }
+    return run_slice(budget_us, max) || hp_free_pending() > 0;
+}
+
+/* Run generations 0..gen to completion (GC COLLECT). */
+size_t hp_gc_collect(int gen)
+{
+    uint64_t before;
+
+    if (gen < 0 || gen > 2) gen = 2;
+    while (hp__gc_active)
+        run_slice(-1, SIZE_MAX);
+    before = stats.collected;
+    if (hp_gc_start(gen) == 0) {
+        while (hp__gc_active)
+            run_slice(-1, SIZE_MAX);
+    }
+    while (hp_free_step(-1, SIZE_MAX))
+        ;
+    return (size_t)(stats.collected - before);
+}
+
+/* Whether a collection is under way. */
+int hp_gc_in_progress(void)
+{
+    return hp__gc_active;
+}
+
+/* Whether o is tracked by the collector. */
+int hp_gc_is_tracked(const hp_obj_t *o)
+{
+    hp_side_t *s = hp__side_of(o);
+
+    return s && s->tracked;
+}
+
+/* Generation of o, -1 when untracked. */
+int hp_gc_generation(const hp_obj_t *o)
+{
+    hp_side_t *s = hp__side_of(o);
+
+    return s && s->tracked ? s->gen : -1;
+}
+
+/* Progress of the collection under way, 0..100. */
+static int progress_pct(void)
+{
+    size_t est;
+
+    if (!hp__gc_active) return 0;
+    est = 3 * coll.total + 1;
+    if (coll.work >= est) return 99;
+    return (int)(coll.work * 100 / est);
+}
+
+/* Snapshot of the collector and reference statistics into *st. */
+void hp_gc_stats(hp_gc_stats_t *st)
+{
+    *st = stats;
+    for (int g = 0; g < 3; g++)
+        st->gen_objects[g] = gen_count[g];
+    st->in_progress = hp__gc_active;
+    st->progress_pct = progress_pct();
+    st->weakrefs_cleared = hp__gc_weak_cleared;
+    st->bytes_reclaimed = hp__gc_bytes_reclaimed;
+    st->ref_strong = hp__ref_nstrong;
+    st->ref_weak = hp__ref_nweak;
+    st->weakly_referenced = hp__ref_weakly_referenced;
+}

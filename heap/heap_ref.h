@@ -1,0 +1,138 @@
+/*
+ * heap_ref.h - heap/'s private header for references, weak references
+ * and the collector (heap/ref.c, heap/weakref.c, heap/gc.c). Private like
+ * heap_int.h: only heap/ and its white-box unit tests include it. The
+ * design is in heap/README.md, "References and the cycle collector".
+ *
+ * Invariants:
+ * - o->flags & HP_OF_SIDE iff o has a side record (hp__side_of(o) != NULL).
+ * - A side record exists while o holds reference elements, has weak
+ *   references to it, or is tracked; it is removed when none holds.
+ * - side->tracked iff side->nstrong > 0; a tracked side is on exactly one
+ *   collector list (a generation or a list of the collection under way).
+ * - Every weak hp_ref_t with a target is on its target's weak list.
+ */
+#ifndef GENCACHE_HEAP_HEAP_REF_H
+#define GENCACHE_HEAP_HEAP_REF_H
+
+#ifndef HP_INTERNAL
+#error "heap_ref.h is private to heap/: include heap_gc.h instead"
+#endif
+
+#include "heap_gc.h"
+#include "heap_int.h"
+
+/* Object flag: the object has a side record (heap/ref.c). */
+#define HP_OF_SIDE 0x0001
+
+/* A reference: an element of a container (owner != NULL) or a server
+ * weak binding (owner NULL). key and label live in bytes[]. */
+struct hp_ref {
+    hp_obj_t *target;           /* NULL once a weak reference is cleared */
+    hp_obj_t *owner;            /* the container, NULL for a binding */
+    struct hp_ref *wprev, *wnext; /* weak: target's list; strong: queue */
+    void *ud;                   /* binding: the server's */
+    uint8_t strength;           /* HP_REF_STRONG / HP_REF_WEAK */
+    uint32_t klen, llen;        /* key bytes, label bytes */
+    char bytes[];               /* key NUL label NUL */
+};
+
+/* Collector state of a side record for the collection under way
+ * (valid while side->epoch == the collection's epoch). */
+enum hp_gc_state {
+    HP_GCS_YOUNG = 0,  /* in the young list, gc_refs set */
+    HP_GCS_SCANNED,    /* internal references subtracted */
+    HP_GCS_UNREACHED,  /* tentatively unreachable */
+    HP_GCS_PENDING,    /* reachable, children not yet visited */
+    HP_GCS_REACHED,    /* reachable, done (moved to its next gen) */
+    HP_GCS_DOOMED,     /* garbage, weak references cleared */
+};
+
+typedef struct hp_side {
+    hp_obj_t *obj;
+    hp_dict_t *elems;           /* element key -> hp_ref_t (v.ptr) */
+    size_t nstrong, nweak;      /* reference elements out of obj */
+    struct hp_ref *weak_head;   /* weak references to obj */
+    size_t nweakin;
+    /* collector */
+    struct hp_side *gprev, *gnext; /* list links while tracked */
+    int64_t gc_refs;
+    uint64_t serial;            /* order of tracking */
+    uint32_t epoch;             /* collection the state below is for */
+    uint8_t gen;
+    uint8_t tracked;
+    uint8_t state;              /* enum hp_gc_state */
+    uint8_t touched;
+    uint8_t pinned;             /* in use up the stack: do not free */
+} hp_side_t;
+
+/* Nonzero while a collection is under way (the barrier is armed). */
+extern int hp__gc_active;
+
+/* The side record of o, NULL when none. O(1). */
+hp_side_t *hp__side_of(const hp_obj_t *o);
+/* The side record of o, created when missing. NULL on OOM. */
+hp_side_t *hp__side_get(hp_obj_t *o);
+/* Remove o's side record if nothing needs it any more. */
+void hp__side_maybe_drop(hp_side_t *s);
+
+/* Hooks called by the container code and object.c (cheap when
+ * o->flags lacks HP_OF_SIDE). */
+/* Element key of o was overwritten or removed by a standard write: drop
+ * its reference (strong decrefs are queued; call hp__ref_drain after the
+ * container operation completes). */
+void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen);
+/* Run the queued decrefs (reentrancy safe, iterative). */
+void hp__ref_drain(void);
+/* o's refcount reached zero: clear weak references to it, drop its
+ * reference elements, untrack it. Called before its body is freed. */
+void hp__side_obj_dying(hp_obj_t *o);
+/* Barrier: o's refcount or reference elements change. */
+void hp__gc_touch(hp_obj_t *o);
+
+/* The hook the container code calls after a standard write overwrote
+ * or removed element key of o (free when o has no side record). */
+static inline void hp__ref_hook(hp_obj_t *o, const char *key, size_t klen)
+{
+    if (!(o->flags & HP_OF_SIDE)) return;
+    hp__ref_elem_gone(o, key, klen);
+    hp__ref_drain();
+}
+
+/* Drop every reference element of o (the collector's clear). */
+void hp__ref_clear_all(hp_side_t *s);
+
+/* Weak lists (weakref.c). */
+void hp__weak_link(hp_side_t *ts, struct hp_ref *r);
+void hp__weak_unlink(hp_side_t *ts, struct hp_ref *r);
+/* Clear every weak reference to s->obj (callbacks fire). */
+void hp__weak_clear_all(hp_side_t *s);
+/* Free a ref block. */
+void hp__ref_free(struct hp_ref *r);
+
+/* Collector (gc.c). */
+void hp__gc_track(hp_side_t *s);
+void hp__gc_untrack(hp_side_t *s);
+/* Whether s is garbage of the collection under way whose weak refs are
+ * being cleared (a weak reference must not yield it). */
+int hp__gc_doomed(const hp_side_t *s);
+/* Side record s is being dropped while its object dies: collector
+ * bookkeeping (counts a collected object when it was garbage). */
+void hp__gc_obj_freed(hp_side_t *s);
+/* Deferred freeing (defer.c): containers with more elements than this
+ * are taken apart in slices; at most this many elements per unit. */
+#define HP_DEFER_MIN_ELEMS 64
+#define HP_DEFER_CHUNK 64
+/* Set by the collector around hp_decref_deferred of its garbage: the
+ * bytes are then counted as reclaimed by the collector. */
+extern int hp__defer_from_gc;
+extern uint64_t hp__gc_bytes_reclaimed;
+
+/* Units of work the last slice did (white-box tests). */
+extern size_t hp__gc_last_slice_objects;
+/* Count of weak references cleared (stats). */
+extern uint64_t hp__gc_weak_cleared;
+/* Totals for stats (ref.c). */
+extern size_t hp__ref_nstrong, hp__ref_nweak, hp__ref_weakly_referenced;
+
+#endif /* GENCACHE_HEAP_HEAP_REF_H */

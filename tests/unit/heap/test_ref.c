@@ -1,0 +1,347 @@
+/*
+ * test_ref.c - heap/ref.c: reference elements in hashes, sets and sorted
+ * sets (both encodings): refcounts of targets, tracking, standard writes
+ * that overwrite or remove an element dropping its reference, container
+ * death dropping its references (a 100k chain without recursion), bad
+ * arguments and allocation failures at every point.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+
+#include <cmocka.h>
+
+#include "heap_int.h"
+#include "heap_ref.h"
+#include "oom.h"
+
+/* New container of type t (0 hash, 1 set, 2 zset). */
+static hp_obj_t *cont_new(int t)
+{
+    switch (t) {
+    case 0:
+        return hp_hash_new();
+    case 1:
+        return hp_set_new();
+    default:
+        return hp_zset_new(1, 1);
+    }
+}
+
+/* Add a reference element key -> target to c by c's type. */
+static int ref_add(hp_obj_t *c, const char *key, hp_obj_t *target, int st)
+{
+    size_t n = strlen(key);
+
+    switch (c->type) {
+    case HP_TYPE_HASH:
+        return hp_ref_hash_set(c, key, n, target, key, n, st);
+    case HP_TYPE_SET:
+        return hp_ref_set_add(c, target, key, n, st);
+    default:
+        return hp_ref_zset_add(c, 1.0, target, key, n, st);
+    }
+}
+
+/* Remove element key of c by the standard write. */
+static void elem_del(hp_obj_t *c, const char *key)
+{
+    size_t n = strlen(key);
+
+    if (c->type == HP_TYPE_HASH)
+        assert_int_equal(hp_hash_del(c, key, n), 0);
+    else if (c->type == HP_TYPE_SET)
+        assert_int_equal(hp_set_remove(c, key, n), 1);
+    else
+        assert_int_equal(hp_zset_remove(c, key, n), 0);
+}
+
+static void test_ref_strong_every_type(void **state)
+{
+    size_t base = hp_mem_used();
+
+    for (int t = 0; t < 3; t++) {
+        hp_obj_t *c = cont_new(t), *v = hp_str_new("value", 5);
+
+        assert_int_equal(ref_add(c, "user:1", v, HP_REF_STRONG), 1);
+        assert_int_equal(v->refcount, 2);
+        assert_true(hp_gc_is_tracked(c));
+        assert_int_equal(hp_gc_generation(c), 0);
+        assert_int_equal(hp_ref_out_strong(c), 1);
+        assert_ptr_equal(hp_ref_get(c, "user:1", 6, NULL), v);
+        assert_true(hp_ref_is_ref(c, "user:1", 6));
+        elem_del(c, "user:1");
+        assert_int_equal(v->refcount, 1);
+        assert_false(hp_gc_is_tracked(c));
+        assert_int_equal(hp_gc_generation(c), -1);
+        assert_null(hp__side_of(c));
+        assert_int_equal(c->flags & HP_OF_SIDE, 0);
+        hp_decref(c);
+        hp_decref(v);
+    }
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_ref_label_is_the_element(void **state)
+{
+    hp_obj_t *h = hp_hash_new(), *s = hp_set_new(), *z = hp_zset_new(1, 1);
+    hp_obj_t *v = hp_str_new("x", 1);
+    hp_elem_t e;
+    double sc;
+
+    assert_int_equal(hp_ref_hash_set(h, "author", 6, v, "user:17", 7,
+                                     HP_REF_STRONG), 1);
+    assert_int_equal(hp_hash_get(h, "author", 6, &e), 0);
+    assert_int_equal(e.len, 7);
+    assert_memory_equal(e.s, "user:17", 7);
+    assert_int_equal(hp_ref_set_add(s, v, "user:17", 7, HP_REF_STRONG), 1);
+    assert_true(hp_set_ismember(s, "user:17", 7));
+    assert_int_equal(hp_ref_zset_add(z, 2.5, v, "user:17", 7, HP_REF_WEAK),
+                     1);
+    assert_int_equal(hp_zset_score(z, "user:17", 7, &sc), 0);
+    assert_true(sc == 2.5);
+    assert_int_equal(v->refcount, 3);
+    assert_int_equal(hp_weakref_count(v), 1);
+    hp_decref(h);
+    hp_decref(s);
+    hp_decref(z);
+    assert_int_equal(v->refcount, 1);
+    assert_int_equal(hp_weakref_count(v), 0);
+    hp_decref(v);
+}
+
+static void test_ref_existing_member_kept(void **state)
+{
+    hp_obj_t *s = hp_set_new(), *z = hp_zset_new(1, 1);
+    hp_obj_t *a = hp_str_new("a", 1), *b = hp_str_new("b", 1);
+    double sc;
+
+    assert_int_equal(hp_set_add(s, "k", 1), 1);
+    assert_int_equal(hp_ref_set_add(s, a, "k", 1, HP_REF_STRONG), 0);
+    assert_false(hp_ref_is_ref(s, "k", 1));
+    assert_int_equal(a->refcount, 1);
+    assert_int_equal(hp_ref_zset_add(z, 1, a, "k", 1, HP_REF_STRONG), 1);
+    assert_int_equal(hp_ref_zset_add(z, 5, b, "k", 1, HP_REF_STRONG), 0);
+    assert_ptr_equal(hp_ref_get(z, "k", 1, NULL), a);
+    assert_int_equal(hp_zset_score(z, "k", 1, &sc), 0);
+    assert_true(sc == 5);
+    assert_int_equal(b->refcount, 1);
+    hp_decref(s);
+    hp_decref(z);
+    hp_decref(a);
+    hp_decref(b);
+}
+
+static void test_ref_hash_overwrite_drops(void **state)
+{
+    size_t base = hp_mem_used();
+    hp_obj_t *h = hp_hash_new(), *a = hp_str_new("a", 1);
+    hp_obj_t *b = hp_str_new("b", 1);
+
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, a, "A", 1, HP_REF_STRONG), 1);
+    /* a reference replacing a reference */
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, b, "B", 1, HP_REF_STRONG), 0);
+    assert_int_equal(a->refcount, 1);
+    assert_int_equal(b->refcount, 2);
+    /* a plain HSET replacing a reference */
+    assert_int_equal(hp_hash_set(h, "f", 1, "plain", 5), 0);
+    assert_int_equal(b->refcount, 1);
+    assert_false(hp_ref_is_ref(h, "f", 1));
+    assert_null(hp__side_of(h));
+    hp_decref(h);
+    hp_decref(a);
+    hp_decref(b);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void test_ref_hashtable_encoding(void **state)
+{
+    hp_obj_t *h = hp_hash_new(), *v = hp_str_new("v", 1);
+    char f[32];
+    int n = (int)hp_limits.hash_max_listpack_entries + 50;
+
+    for (int i = 0; i < n; i++) {
+        snprintf(f, sizeof(f), "f%d", i);
+        assert_int_equal(hp_ref_hash_set(h, f, strlen(f), v, f, strlen(f),
+                                         HP_REF_STRONG), 1);
+    }
+    assert_int_equal(h->encoding, HP_ENC_HASHTABLE);
+    assert_int_equal(v->refcount, n + 1);
+    for (int i = 0; i < n; i += 2) {
+        snprintf(f, sizeof(f), "f%d", i);
+        assert_int_equal(hp_hash_del(h, f, strlen(f)), 0);
+    }
+    assert_int_equal(v->refcount, n / 2 + 1);
+    assert_int_equal(hp_ref_out_strong(h), n / 2);
+    hp_decref(h);
+    assert_int_equal(v->refcount, 1);
+    hp_decref(v);
+}
+
+static void test_ref_set_pop_and_intset(void **state)
+{
+    hp_obj_t *s = hp_set_new(), *v = hp_str_new("v", 1), *p;
+
+    /* numeric labels keep the intset encoding */
+    assert_int_equal(hp_ref_set_add(s, v, "17", 2, HP_REF_STRONG), 1);
+    assert_int_equal(s->encoding, HP_ENC_INTSET);
+    assert_int_equal(hp_ref_set_add(s, v, "18", 2, HP_REF_STRONG), 1);
+    assert_int_equal(v->refcount, 3);
+    p = hp_set_pop(s, NULL);
+    assert_non_null(p);
+    hp_decref(p);
+    assert_int_equal(v->refcount, 2);
+    p = hp_set_pop(s, NULL);
+    hp_decref(p);
+    assert_int_equal(v->refcount, 1);
+    assert_null(hp__side_of(s));
+    hp_decref(s);
+    hp_decref(v);
+}
+
+static void test_ref_zset_delete_ranks(void **state)
+{
+    for (int big = 0; big < 2; big++) {
+        hp_obj_t *z = hp_zset_new(big ? 1000 : 1, 1);
+        hp_obj_t *v = hp_str_new("v", 1);
+        char m[16];
+
+        for (int i = 0; i < 50; i++) {
+            snprintf(m, sizeof(m), "m%02d", i);
+            assert_int_equal(hp_ref_zset_add(z, i, v, m, strlen(m),
+                                             HP_REF_STRONG), 1);
+        }
+        assert_int_equal(z->encoding, big ? HP_ENC_SKIPLIST : HP_ENC_LISTPACK);
+        assert_int_equal(hp_zset_delete_ranks(z, 10, 20), 20);
+        assert_int_equal(v->refcount, 31);
+        assert_null(hp_ref_get(z, "m15", 3, NULL));
+        assert_ptr_equal(hp_ref_get(z, "m05", 3, NULL), v);
+        hp_decref(z);
+        assert_int_equal(v->refcount, 1);
+        hp_decref(v);
+    }
+}
+
+/* hp_ref_visit_fn counting visits of live targets. */
+static void count_visit(void *ud, const char *key, size_t klen,
+                        hp_obj_t *target, int strength)
+{
+    (void)key;
+    (void)klen;
+    (void)strength;
+    if (target) (*(size_t *)ud)++;
+}
+
+static void test_ref_forget_and_foreach(void **state)
+{
+    hp_obj_t *h = hp_hash_new(), *a = hp_str_new("a", 1);
+    size_t n = 0;
+
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, a, "A", 1, HP_REF_STRONG), 1);
+    assert_int_equal(hp_ref_hash_set(h, "g", 1, a, "A", 1, HP_REF_WEAK), 1);
+    assert_int_equal(hp_ref_out_weak(h), 1);
+    hp_ref_foreach(h, count_visit, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(hp_ref_forget(h, "f", 1), 0);
+    assert_int_equal(hp_ref_forget(h, "f", 1), -ENOENT);
+    assert_true(hp_hash_exists(h, "f", 1));
+    assert_int_equal(a->refcount, 1);
+    hp_decref(h);
+    hp_decref(a);
+}
+
+static void test_ref_bad_args(void **state)
+{
+    hp_obj_t *h = hp_hash_new(), *s = hp_set_new();
+    hp_obj_t *shared = hp_str_new_int(5), *v = hp_str_new("v", 1);
+
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, shared, "x", 1, 0), -EINVAL);
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, NULL, "x", 1, 0), -EINVAL);
+    assert_int_equal(hp_ref_hash_set(s, "f", 1, v, "x", 1, 0), -EINVAL);
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, v, "x", 1, 7), -EINVAL);
+    assert_null(hp_weakref_new(shared, NULL));
+    assert_int_equal(hp_hash_len(h), 0);
+    assert_null(hp__side_of(h));
+    hp_decref(h);
+    hp_decref(s);
+    hp_decref(v);
+}
+
+/* A chain c0 -> c1 -> ... -> cn-1 of strong hash references, freed by
+ * refcount when its head goes: must not recurse. */
+static void test_ref_long_chain_frees_iteratively(void **state)
+{
+    size_t base = hp_mem_used();
+    const int n = 100000;
+    hp_obj_t *head = hp_hash_new(), *cur = head;
+
+    for (int i = 1; i < n; i++) {
+        hp_obj_t *next = hp_hash_new();
+
+        assert_int_equal(hp_ref_hash_set(cur, "next", 4, next, "n", 1,
+                                         HP_REF_STRONG), 1);
+        hp_decref(next);
+        cur = next;
+    }
+    hp_decref(head);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+/* Every allocation of a reference store fails in turn: -ENOMEM, nothing
+ * changed, memory back. */
+static void test_ref_oom_every_point(void **state)
+{
+    for (int t = 0; t < 3; t++) {
+        for (int st = 0; st < 2; st++) {
+            int done = 0;
+
+            for (long n = 1; !done && n < 100; n++) {
+                hp_obj_t *c = cont_new(t), *v = hp_str_new("v", 1);
+                size_t before = hp_mem_used();
+                int rc, enc = c->encoding;
+
+                oom_fail_at(n, 0);
+                rc = ref_add(c, "key", v, st);
+                oom_off();
+                if (rc == -ENOMEM) {
+                    /* a set's intset -> hashtable conversion may stay,
+                     * as hp_set_add documents */
+                    if (c->encoding == enc)
+                        assert_int_equal(hp_mem_used(), before);
+                    assert_int_equal(v->refcount, 1);
+                    assert_null(hp__side_of(c));
+                    assert_null(hp__side_of(v));
+                } else {
+                    assert_int_equal(rc, 1);
+                    done = 1;
+                }
+                hp_decref(c);
+                hp_decref(v);
+            }
+            assert_true(done);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ref_strong_every_type),
+        cmocka_unit_test(test_ref_label_is_the_element),
+        cmocka_unit_test(test_ref_existing_member_kept),
+        cmocka_unit_test(test_ref_hash_overwrite_drops),
+        cmocka_unit_test(test_ref_hashtable_encoding),
+        cmocka_unit_test(test_ref_set_pop_and_intset),
+        cmocka_unit_test(test_ref_zset_delete_ranks),
+        cmocka_unit_test(test_ref_forget_and_foreach),
+        cmocka_unit_test(test_ref_bad_args),
+        cmocka_unit_test(test_ref_long_chain_frees_iteratively),
+        cmocka_unit_test(test_ref_oom_every_point),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
