@@ -66,7 +66,7 @@ docker-test:
 	docker/test.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz build-clang
 
 format:
 	@command -v clang-format >/dev/null || .ci/deps.sh clang-format
