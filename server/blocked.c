@@ -610,3 +610,43 @@ void cmd_client_unblock(srv_client_t *c)
     }
     srv_reply_int(c, 1);
 }
+
+/* Serve c at once from the first key of argv[first..last] that exists:
+ * 1 when served or WRONGTYPE was replied (a key of another type than
+ * req->type), 0 when every key is missing. */
+static int serve_now(srv_client_t *c, int first, int last,
+                     const srv_block_req_t *req)
+{
+    for (int j = first; j <= last; j++) {
+        const resp_slice_t *k = &c->argv[j];
+        hp_obj_t *o = srv_db_lookup_write(c->db, k->ptr, k->len);
+
+        if (!o)
+            continue;
+        if (o->type != req->type) {
+            srv_reply_wrongtype(c);
+            return 1;
+        }
+        req->serve(c, req, c->argv, k->ptr, k->len, o);
+        return 1;
+    }
+    return 0;
+}
+
+/* See server.h. */
+void srv_block_serve_or_block(srv_client_t *c, int first, int last,
+                              int64_t deadline_ms, const srv_block_req_t *req,
+                              int null_array)
+{
+    if (serve_now(c, first, last, req))
+        return;
+    if (c->flags & SRV_CLIENT_MULTI) {
+        /* Inside MULTI a blocking command never blocks (Redis). */
+        if (null_array)
+            srv_reply_null_array(c);
+        else
+            srv_reply_null(c);
+        return;
+    }
+    srv_block_on_keys(c, first, last, deadline_ms, req);
+}

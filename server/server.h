@@ -260,6 +260,13 @@ typedef struct srv_config {
     double *latency_tracking_percentiles; /* owned, n below */
     size_t latency_tracking_npercentiles;
     srv_obuf_limit_t obuf_limits[SRV_CLIENT_CLASS_COUNT];
+    /* Added for references and the collector (issue 4): mirrored into
+     * hp_gc_config by config.c and GC ENABLE/DISABLE/THRESHOLD. */
+    int gc_enabled;
+    int64_t gc_threshold0, gc_threshold1, gc_threshold2;
+    int64_t gc_slice_budget_us;
+    int64_t gc_slice_objects;
+    int64_t ref_max_depth;             /* REF.GET DEPTH limit */
 } srv_config_t;
 
 enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };
@@ -685,6 +692,16 @@ void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
                 size_t keylen);
 
 /* ---------------------------------------------------------------------
+ * Cycle collector in the loop (server.c) and references (t_ref.c)
+ * ------------------------------------------------------------------ */
+
+/* Collector or deferred-free work may be due (a reference was stored, a
+ * big value queued): run slices between ticks until none remains. */
+void srv_gc_wake(void);
+/* Copy srv.cfg's gc-* values into hp_gc_config (config.c, t_gc.c). */
+void srv_gc_sync_config(void);
+
+/* ---------------------------------------------------------------------
  * Clients blocked on keys (blocked.c)
  * ------------------------------------------------------------------ */
 
@@ -718,6 +735,13 @@ int srv_block_timeout_or_reply(srv_client_t *c, const resp_slice_t *a,
  * OOM replies the OOM error instead. */
 void srv_block_on_keys(srv_client_t *c, int first, int last,
                        int64_t deadline_ms, const srv_block_req_t *req);
+/* The common way of every blocking command: serve c at once from the
+ * first existing key of argv[first..last] (WRONGTYPE when it does not
+ * hold req->type), or inside MULTI reply the empty reply (a null array,
+ * or a null bulk when null_array is 0), or block c on those keys. */
+void srv_block_serve_or_block(srv_client_t *c, int first, int last,
+                              int64_t deadline_ms, const srv_block_req_t *req,
+                              int null_array);
 /* A key of db was written: clients waiting on it get a chance to be
  * served after the current command (db.c's srv_db_signal_modified). */
 void srv_blocked_signal_key(srv_db_t *db, const char *key, size_t len);

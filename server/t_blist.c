@@ -173,28 +173,6 @@ static void serve_move(srv_client_t *c, const srv_block_req_t *req,
  * Commands
  * ------------------------------------------------------------------ */
 
-/* Serve c at once from the first key of argv[first..last] holding a
- * list. 1 when served or an error was replied (a key of another type),
- * 0 when every key is missing. */
-static int serve_now(srv_client_t *c, int first, int last,
-                     const srv_block_req_t *req)
-{
-    for (int j = first; j <= last; j++) {
-        const resp_slice_t *k = &c->argv[j];
-        hp_obj_t *o = srv_db_lookup_write(c->db, k->ptr, k->len);
-
-        if (!o)
-            continue;
-        if (o->type != HP_TYPE_LIST) {
-            srv_reply_wrongtype(c);
-            return 1;
-        }
-        req->serve(c, req, c->argv, k->ptr, k->len, o);
-        return 1;
-    }
-    return 0;
-}
-
 /* BLPOP/BRPOP key [key ...] timeout */
 static void bpop_generic(srv_client_t *c, int where)
 {
@@ -203,13 +181,7 @@ static void bpop_generic(srv_client_t *c, int where)
 
     if (srv_block_timeout_or_reply(c, &c->argv[c->argc - 1], &deadline) < 0)
         return;
-    if (serve_now(c, 1, c->argc - 2, &req))
-        return;
-    if (c->flags & SRV_CLIENT_MULTI) {
-        srv_reply_null_array(c);
-        return;
-    }
-    srv_block_on_keys(c, 1, c->argc - 2, deadline, &req);
+    srv_block_serve_or_block(c, 1, c->argc - 2, deadline, &req, 1);
 }
 
 /* BLPOP key [key ...] timeout */
@@ -234,13 +206,7 @@ static void bmove_generic(srv_client_t *c, int wherefrom, int whereto,
 
     if (srv_block_timeout_or_reply(c, &c->argv[tidx], &deadline) < 0)
         return;
-    if (serve_now(c, 1, 1, &req))
-        return;
-    if (c->flags & SRV_CLIENT_MULTI) {
-        srv_reply_null(c);
-        return;
-    }
-    srv_block_on_keys(c, 1, 1, deadline, &req);
+    srv_block_serve_or_block(c, 1, 1, deadline, &req, 0);
 }
 
 /* BRPOPLPUSH source destination timeout */
@@ -318,11 +284,5 @@ void cmd_blmpop(srv_client_t *c)
     if (srv_block_timeout_or_reply(c, &c->argv[1], &deadline) < 0 ||
         blmpop_parse(c, &numkeys, &req) < 0)
         return;
-    if (serve_now(c, 3, 2 + (int)numkeys, &req))
-        return;
-    if (c->flags & SRV_CLIENT_MULTI) {
-        srv_reply_null_array(c);
-        return;
-    }
-    srv_block_on_keys(c, 3, 2 + (int)numkeys, deadline, &req);
+    srv_block_serve_or_block(c, 3, 2 + (int)numkeys, deadline, &req, 1);
 }

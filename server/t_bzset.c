@@ -94,41 +94,6 @@ static void serve_mpop(srv_client_t *c, const srv_block_req_t *req,
  * Commands
  * ------------------------------------------------------------------ */
 
-/* Serve c at once from the first key of argv[first..last] that exists:
- * 1 when served or WRONGTYPE was replied, 0 when all are missing. */
-static int serve_now(srv_client_t *c, int first, int last,
-                     const srv_block_req_t *req)
-{
-    for (int j = first; j <= last; j++) {
-        const resp_slice_t *k = &c->argv[j];
-        hp_obj_t *o = srv_db_lookup_write(c->db, k->ptr, k->len);
-
-        if (!o)
-            continue;
-        if (o->type != HP_TYPE_ZSET) {
-            srv_reply_wrongtype(c);
-            return 1;
-        }
-        req->serve(c, req, c->argv, k->ptr, k->len, o);
-        return 1;
-    }
-    return 0;
-}
-
-/* Serve at once, or reply a null array inside MULTI, or block on
- * argv[first..last]. */
-static void serve_or_block(srv_client_t *c, int first, int last,
-                           int64_t deadline, const srv_block_req_t *req)
-{
-    if (serve_now(c, first, last, req))
-        return;
-    if (c->flags & SRV_CLIENT_MULTI) {
-        srv_reply_null_array(c);
-        return;
-    }
-    srv_block_on_keys(c, first, last, deadline, req);
-}
-
 /* BZPOPMIN/BZPOPMAX key [key ...] timeout */
 static void bzpop_generic(srv_client_t *c, int max)
 {
@@ -137,7 +102,7 @@ static void bzpop_generic(srv_client_t *c, int max)
 
     if (srv_block_timeout_or_reply(c, &c->argv[c->argc - 1], &deadline) < 0)
         return;
-    serve_or_block(c, 1, c->argc - 2, deadline, &req);
+    srv_block_serve_or_block(c, 1, c->argc - 2, deadline, &req, 1);
 }
 
 /* BZPOPMIN key [key ...] timeout */
@@ -201,5 +166,5 @@ void cmd_bzmpop(srv_client_t *c)
     if (srv_block_timeout_or_reply(c, &c->argv[1], &deadline) < 0 ||
         bzmpop_parse(c, &numkeys, &req) < 0)
         return;
-    serve_or_block(c, 3, 2 + (int)numkeys, deadline, &req);
+    srv_block_serve_or_block(c, 3, 2 + (int)numkeys, deadline, &req, 1);
 }
