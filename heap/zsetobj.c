@@ -297,9 +297,13 @@ size_t hp_zset_len(const hp_obj_t *o)
     return ((const hp_zset_sl_t *)o->v.ptr)->zsl->length;
 }
 
-int hp_zset_score(hp_obj_t *o, const char *m, size_t len, double *score)
+/* Score of member m in *score; for a skiplist zset also its dict entry in
+ * *entry (borrowed; NULL for a listpack) so an update need not look it up
+ * again. 0 or -ENOENT. */
+static int find_score(hp_obj_t *o, const char *m, size_t len, double *score,
+                      hp_dict_entry_t **entry)
 {
-    assert_zset(o);
+    *entry = NULL;
     if (o->encoding == HP_ENC_LISTPACK) {
         unsigned char *p = lp_find(o->v.ptr, m, len);
 
@@ -311,7 +315,16 @@ int hp_zset_score(hp_obj_t *o, const char *m, size_t len, double *score)
 
     if (!e) return -ENOENT;
     *score = e->v.d;
+    *entry = e;
     return 0;
+}
+
+int hp_zset_score(hp_obj_t *o, const char *m, size_t len, double *score)
+{
+    hp_dict_entry_t *e;
+
+    assert_zset(o);
+    return find_score(o, m, len, score, &e);
 }
 
 /* Change the score of existing member m (cur) to score in a listpack:
@@ -331,17 +344,17 @@ static int lp_update(hp_obj_t *o, const char *m, size_t len, double score)
     return 0;
 }
 
-/* Change the score of existing member m from cur to score. 0 or -ENOMEM
- * (unchanged). */
+/* Change the score of existing member m from cur to score; e is its dict
+ * entry from find_score (skiplist only). 0 or -ENOMEM (unchanged). */
 static int update_score(hp_obj_t *o, const char *m, size_t len, double cur,
-                        double score)
+                        double score, hp_dict_entry_t *e)
 {
     hp_zset_sl_t *zs;
 
     if (o->encoding == HP_ENC_LISTPACK) return lp_update(o, m, len, score);
     zs = o->v.ptr;
     hp__zsl_update_score(zs->zsl, cur, m, len, score);
-    hp_dict_find(zs->dict, m, len)->v.d = score;
+    e->v.d = score;
     return 0;
 }
 
@@ -370,6 +383,7 @@ static int add_new(hp_obj_t *o, double score, const char *m, size_t len)
 int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
                 int flags, int *out, double *newscore)
 {
+    hp_dict_entry_t *e;
     double cur;
     int rc;
 
@@ -379,7 +393,7 @@ int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
         *out = HP_ZADD_OUT_NAN;
         return 0;
     }
-    if (hp_zset_score(o, m, len, &cur) == 0) {
+    if (find_score(o, m, len, &cur, &e) == 0) {
         if (flags & HP_ZADD_NX) {
             *out = HP_ZADD_OUT_NOP;
             return 0;
@@ -398,7 +412,7 @@ int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
         }
         if (newscore) *newscore = score;
         if (score != cur) {
-            rc = update_score(o, m, len, cur, score);
+            rc = update_score(o, m, len, cur, score, e);
             if (rc < 0) return rc;
             *out = HP_ZADD_OUT_UPDATED;
         }
