@@ -435,20 +435,23 @@ static uint32_t effective_flags(const srv_client_t *c,
     return cmd->flags;
 }
 
-/* True when maxmemory refuses cmd for c now: denyoom commands (and an
- * EXEC queuing one), and inside MULTI every command but EXEC, DISCARD
- * and QUIT, as Redis 7.0. */
+/* With maxmemory set, evict first (evict.c, as Redis's processCommand);
+ * then true when maxmemory refuses cmd for c because memory is still
+ * over it: denyoom commands (and an EXEC queuing one), and inside MULTI
+ * every command but EXEC, DISCARD and QUIT, as Redis 7.0. */
 static int oom_rejects(const srv_client_t *c, const srv_command_t *cmd)
 {
     int deny;
 
     if (srv.cfg.maxmemory <= 0)
         return 0;
+    if (!srv_evict_if_needed())
+        return 0;
     deny = (effective_flags(c, cmd) & SRV_CMD_DENYOOM) != 0;
     if ((c->flags & SRV_CLIENT_MULTI) && cmd->proc != cmd_exec &&
         cmd->proc != cmd_discard && cmd->proc != cmd_quit)
         deny = 1;
-    return deny && hp_mem_used() > (size_t)srv.cfg.maxmemory;
+    return deny;
 }
 
 /* True when CLIENT PAUSE holds c's command cmd back right now. */
@@ -1128,6 +1131,7 @@ void srv_clients_before_sleep(void)
 
     if (npaused)
         clients_unpause();
+    srv_evict_before_sleep();
     srv_blocked_before_sleep();
     while ((c = srv.pending_write) != NULL) {
         srv.pending_write = c->pending_next;

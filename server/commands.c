@@ -110,11 +110,29 @@ static inline int name_eq(const char *name, const char *s, size_t len)
 /* Build the lookup table and finish the subcommand links: containers
  * without SUB lines get subcommands = NULL, subcommands inherit their
  * container's group. Runs once. */
+/* Module-style names (REF.HSET): a .def line cannot spell the dot, so
+ * `ref_hset` there is named "ref.hset" here. */
+static void dotted_name(srv_command_t *cmd)
+{
+    static char names[16][24];
+    static size_t used;
+
+    if (strncmp(cmd->name, "ref_", 4) != 0 || used == 16 ||
+        strlen(cmd->name) >= sizeof(names[0]))
+        return;
+    strcpy(names[used], cmd->name);
+    names[used][3] = '.';
+    cmd->name = names[used++];
+}
+
 static void table_init(void)
 {
     for (size_t i = 0; i < NCOMMANDS; i++) {
         srv_command_t *cmd = &cmd_table[i];
-        uint32_t slot = name_hash(cmd->name, strlen(cmd->name));
+        uint32_t slot;
+
+        dotted_name(cmd);
+        slot = name_hash(cmd->name, strlen(cmd->name));
 
         while (lookup[slot & (LOOKUP_SLOTS - 1)])
             slot++;

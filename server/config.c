@@ -203,6 +203,7 @@ static void sync_heap_limits(void)
         (size_t)srv.cfg.zset_max_listpack_entries;
     hp_limits.zset_max_listpack_value =
         (size_t)srv.cfg.zset_max_listpack_value;
+    srv_gc_sync_config();
 }
 
 /* v->n into the integer-like field; v is cleared. The heap's thresholds
@@ -853,6 +854,8 @@ static const cdef_t directives[] = {
     MEM("maxmemory", maxmemory, "0", 0, INT64_MAX, 0),
     ENUM("maxmemory-policy", maxmemory_policy, "noeviction", policy_enum, 0),
     INT("maxmemory-samples", NULL, maxmemory_samples, "5", 1, 64, 0),
+    INT("lfu-log-factor", NULL, lfu_log_factor, "10", 0, INT_MAX, 0),
+    INT("lfu-decay-time", NULL, lfu_decay_time, "1", 0, INT_MAX, 0),
     INT("slowlog-log-slower-than", NULL, slowlog_log_slower_than, "10000",
         -1, INT64_MAX, 0),
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, LONG_MAX, 0),
@@ -895,6 +898,15 @@ static const cdef_t directives[] = {
     BOOL("latency-tracking", latency_tracking, "yes", 0),
     {"latency-tracking-info-percentiles", NULL, &t_pct, 0, 0, "50 99 99.9",
      0, 0, C_MULTI, NULL, NULL},
+    BOOL("gc-enabled", gc_enabled, "yes", 0),
+    INT("gc-threshold0", NULL, gc_threshold0, "700", 0, INT64_MAX, 0),
+    INT("gc-threshold1", NULL, gc_threshold1, "10", 0, INT64_MAX, 0),
+    INT("gc-threshold2", NULL, gc_threshold2, "10", 0, INT64_MAX, 0),
+    INT("gc-slice-budget-us", NULL, gc_slice_budget_us, "500", 1,
+        INT64_MAX, 0),
+    INT("gc-slice-objects", NULL, gc_slice_objects, "10000", 1, INT64_MAX,
+        0),
+    INT("ref-max-depth", NULL, ref_max_depth, "16", 1, 1024, 0),
 };
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 

@@ -38,8 +38,8 @@ static const hp_dict_type_t expires_type = {NULL};
 
 #define LRU_CLOCK_MAX ((1u << 24) - 1) /* the LRU clock wraps here */
 #define LFU_INIT_VAL 5                 /* counter of a new binding */
-#define LFU_LOG_FACTOR 10              /* Redis's lfu-log-factor default */
-#define LFU_DECAY_TIME 1               /* minutes, lfu-decay-time default */
+#define LFU_LOG_FACTOR srv.cfg.lfu_log_factor /* lfu-log-factor */
+#define LFU_DECAY_TIME srv.cfg.lfu_decay_time /* minutes, lfu-decay-time */
 
 /* True when maxmemory-policy is an LFU one. The answer is cached per
  * value of cfg.maxmemory_policy, so the string is read only on change. */
@@ -76,7 +76,8 @@ static uint32_t lfu_decayed(uint32_t meta)
     uint32_t ldt = meta >> 8, counter = meta & 0xff;
     uint32_t now = lfu_minutes();
     uint32_t elapsed = now >= ldt ? now - ldt : 0xffff - ldt + now;
-    uint32_t periods = elapsed / LFU_DECAY_TIME;
+    uint32_t periods =
+        LFU_DECAY_TIME > 0 ? elapsed / (uint32_t)LFU_DECAY_TIME : 0;
 
     return periods >= counter ? 0 : counter - periods;
 }

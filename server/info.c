@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "heap_gc.h"
 
 /* ---------------------------------------------------------------------
  * Error statistics
@@ -525,6 +526,49 @@ static void section_cluster(resp_buf_t *b)
     add(b, "cluster_enabled:0\r\n");
 }
 
+/* The cycle collector (HEAP.md "GC command and INFO"). */
+static void section_gc(resp_buf_t *b)
+{
+    hp_gc_stats_t st;
+
+    hp_gc_stats(&st);
+    add(b, "gc_enabled:%d\r\ngc_tracked_objects:%zu\r\n"
+        "gc_gen0_objects:%zu\r\ngc_gen1_objects:%zu\r\n"
+        "gc_gen2_objects:%zu\r\n", hp_gc_config.enabled ? 1 : 0,
+        st.tracked, st.gen_objects[0], st.gen_objects[1],
+        st.gen_objects[2]);
+    for (int g = 0; g < 3; g++)
+        add(b, "gc_gen%d_collections:%llu\r\n", g,
+            (unsigned long long)st.collections[g]);
+    add(b, "gc_collected_objects:%llu\r\ngc_uncollectable_objects:%llu\r\n"
+        "gc_in_progress:%d\r\ngc_slices:%llu\r\n"
+        "gc_slice_time_total_us:%llu\r\ngc_slice_time_max_us:%llu\r\n",
+        (unsigned long long)st.collected,
+        (unsigned long long)st.uncollectable, st.in_progress ? 1 : 0,
+        (unsigned long long)st.slices,
+        (unsigned long long)st.slice_time_total_us,
+        (unsigned long long)st.slice_time_max_us);
+    add(b, "gc_last_collection_duration_us:%llu\r\n"
+        "gc_collection_progress_pct:%d\r\ngc_weakrefs_cleared:%llu\r\n"
+        "gc_bytes_reclaimed:%llu\r\n",
+        (unsigned long long)st.last_duration_us, st.progress_pct,
+        (unsigned long long)st.weakrefs_cleared,
+        (unsigned long long)st.bytes_reclaimed);
+}
+
+/* References and deferred freeing (the INFO heap fields the heap can
+ * report: object counts and pending bytes are not kept by it). */
+static void section_heap(resp_buf_t *b)
+{
+    hp_gc_stats_t st;
+
+    hp_gc_stats(&st);
+    add(b, "heap_ref_elements_strong:%zu\r\nheap_ref_elements_weak:%zu\r\n"
+        "heap_weakly_referenced_objects:%zu\r\n"
+        "heap_deferred_free_pending_objects:%zu\r\n", st.ref_strong,
+        st.ref_weak, st.weakly_referenced, hp_free_pending());
+}
+
 static void section_keyspace(resp_buf_t *b)
 {
     int i;
@@ -563,6 +607,8 @@ static const section_t sections[] = {
     {"commandstats", "Commandstats", 0, section_commandstats},
     {"errorstats", "Errorstats", 1, section_errorstats},
     {"latencystats", "Latencystats", 0, section_latencystats},
+    {"gc", "GC", 1, section_gc},
+    {"heap", "Heap", 1, section_heap},
     {"cluster", "Cluster", 1, section_cluster},
     {"keyspace", "Keyspace", 1, section_keyspace},
 };

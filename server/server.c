@@ -17,6 +17,7 @@
  * Executor thread only.
  */
 #include "server.h"
+#include "heap_gc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -32,6 +33,8 @@ static uv_loop_t loop;
 static uv_timer_t cron_timer;
 static uv_prepare_t prepare_handle;
 static uv_check_t check_handle;
+static uv_idle_t gc_idle; /* runs collector slices while work remains */
+static int gc_idle_active;
 static uv_signal_t sigterm_handle, sigint_handle;
 static int loop_ready;   /* loop initialised */
 static int handles_open; /* timer, prepare, check and signals started */
@@ -95,6 +98,7 @@ static void on_cron(uv_timer_t *t)
  * and write every pending reply. */
 static void on_prepare(uv_prepare_t *h)
 {
+    srv_ref_before_sleep();
     srv_clients_before_sleep();
 }
 
@@ -107,6 +111,29 @@ static void on_check(uv_check_t *h)
 {
     if (srv.cfg.active_expire_enabled)
         srv_db_active_expire(0);
+    if (!gc_idle_active && hp_free_pending() > 0)
+        srv_gc_wake();
+}
+
+/* Between ticks while collector or deferred-free work remains: one slice
+ * of at most gc-slice-budget-us; the handle stops when nothing is left,
+ * so a server that uses no references pays nothing. */
+static void on_gc_idle(uv_idle_t *h)
+{
+    if (!hp_gc_step(hp_gc_config.slice_budget_us)) {
+        uv_idle_stop(h);
+        gc_idle_active = 0;
+    }
+}
+
+/* Start the collector's idle handle (a no-op when it runs already or
+ * before the loop is up). */
+void srv_gc_wake(void)
+{
+    if (gc_idle_active || !handles_open)
+        return;
+    if (uv_idle_start(&gc_idle, on_gc_idle) == 0)
+        gc_idle_active = 1;
 }
 
 /* SIGTERM / SIGINT: shut down gracefully with exit code 0. */
@@ -201,6 +228,7 @@ static int handles_start(void)
     uv_timer_init(srv.loop, &cron_timer);
     uv_prepare_init(srv.loop, &prepare_handle);
     uv_check_init(srv.loop, &check_handle);
+    uv_idle_init(srv.loop, &gc_idle);
     uv_signal_init(srv.loop, &sigterm_handle);
     uv_signal_init(srv.loop, &sigint_handle);
     handles_open = 1;
@@ -258,6 +286,8 @@ static void teardown(void)
             uv_close((uv_handle_t *)&cron_timer, NULL);
             uv_close((uv_handle_t *)&prepare_handle, NULL);
             uv_close((uv_handle_t *)&check_handle, NULL);
+            uv_close((uv_handle_t *)&gc_idle, NULL);
+            gc_idle_active = 0;
             uv_close((uv_handle_t *)&sigterm_handle, NULL);
             uv_close((uv_handle_t *)&sigint_handle, NULL);
             handles_open = 0;
@@ -276,6 +306,7 @@ static void teardown(void)
     free(srv.monitors);
     srv.monitors = NULL;
     srv.nmonitors = 0;
+    srv_ref_fini();
     srv_db_fini_all();
     srv_slowlog_free();
     srv_errorstats_reset();
@@ -305,6 +336,7 @@ int srv_main(int argc, char **argv)
     srv.loop = &loop;
     loop_ready = 1;
     rc = srv_db_init_all();
+    srv_ref_init();
     if (rc == 0)
         rc = srv_net_listen();
     if (rc == 0)

@@ -267,6 +267,9 @@ typedef struct srv_config {
     int64_t gc_slice_budget_us;
     int64_t gc_slice_objects;
     int64_t ref_max_depth;             /* REF.GET DEPTH limit */
+    /* Added for eviction (evict.c, db.c's LFU counter). */
+    int lfu_log_factor;                /* lfu-log-factor */
+    int lfu_decay_time;                /* lfu-decay-time, minutes */
 } srv_config_t;
 
 enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };
@@ -692,6 +695,21 @@ void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
                 size_t keylen);
 
 /* ---------------------------------------------------------------------
+ * Eviction (evict.c)
+ * ------------------------------------------------------------------ */
+
+/* maxmemory eviction as Redis's performEvictions: when used memory is
+ * past maxmemory, evict keys by maxmemory-policy until under it, for at
+ * most a short time budget (the rest continues before the loop sleeps).
+ * Returns 1 when still over the limit with nothing evictable (noeviction,
+ * no key qualifies): DENYOOM commands are then refused; else 0. */
+int srv_evict_if_needed(void);
+/* Before sleeping: continue an eviction that ran out of time. */
+void srv_evict_before_sleep(void);
+/* 1 while an eviction that ran out of time still has work to do. */
+int srv_evict_pending(void);
+
+/* ---------------------------------------------------------------------
  * Cycle collector in the loop (server.c) and references (t_ref.c)
  * ------------------------------------------------------------------ */
 
@@ -700,6 +718,11 @@ void srv_notify(int type, const char *event, srv_db_t *db, const char *key,
 void srv_gc_wake(void);
 /* Copy srv.cfg's gc-* values into hp_gc_config (config.c, t_gc.c). */
 void srv_gc_sync_config(void);
+/* Weak elements vanishing: register the heap's clear callback (startup),
+ * publish the queued events (before sleeping), free it all (shutdown). */
+void srv_ref_init(void);
+void srv_ref_before_sleep(void);
+void srv_ref_fini(void);
 
 /* ---------------------------------------------------------------------
  * Clients blocked on keys (blocked.c)

@@ -1,0 +1,143 @@
+/*
+ * t_gc.c - the GC command (HEAP.md "GC command and INFO") and the copy of
+ * the gc-* config values into the heap's hp_gc_config.
+ *
+ * GC COLLECT [0|1|2], GC STATS, GC ENABLE, GC DISABLE,
+ * GC THRESHOLD [t0 [t1 [t2]]], GC HELP.
+ *
+ * Executor thread only.
+ */
+#include "server.h"
+#include "heap_gc.h"
+
+#include "commands.h"
+
+/* Copy srv.cfg's gc-* values into hp_gc_config (config load, CONFIG SET,
+ * the GC subcommands that change them). */
+void srv_gc_sync_config(void)
+{
+    hp_gc_config.enabled = srv.cfg.gc_enabled;
+    hp_gc_config.threshold0 = (size_t)srv.cfg.gc_threshold0;
+    hp_gc_config.threshold1 = (size_t)srv.cfg.gc_threshold1;
+    hp_gc_config.threshold2 = (size_t)srv.cfg.gc_threshold2;
+    hp_gc_config.slice_budget_us = srv.cfg.gc_slice_budget_us;
+    hp_gc_config.slice_objects = (size_t)srv.cfg.gc_slice_objects;
+    srv_gc_wake();
+}
+
+/* GC <unknown subcommand> */
+void cmd_gc(srv_client_t *c)
+{
+    srv_reply_unknown_subcommand(c);
+}
+
+/* GC COLLECT [generation]: run one collection to completion, reply the
+ * number of garbage objects freed. */
+void cmd_gc_collect(srv_client_t *c)
+{
+    int64_t gen = 2;
+
+    if (c->argc > 3) {
+        srv_reply_syntax_error(c);
+        return;
+    }
+    if (c->argc == 3 &&
+        srv_arg_range_or_reply(c, &c->argv[2], 0, 2, &gen,
+                               "ERR generation must be 0, 1 or 2") < 0)
+        return;
+    srv_reply_int(c, (int64_t)hp_gc_collect((int)gen));
+}
+
+/* One "name value" pair of GC STATS (map in RESP3, flat in RESP2). */
+static void stat_pair(srv_client_t *c, const char *name, int64_t v)
+{
+    srv_reply_bulk_cstr(c, name);
+    srv_reply_int(c, v);
+}
+
+/* GC STATS: an array of three maps, one per generation, as Python's
+ * gc.get_stats() (objects, collections), then the totals. */
+void cmd_gc_stats(srv_client_t *c)
+{
+    hp_gc_stats_t st;
+
+    hp_gc_stats(&st);
+    srv_reply_array_len(c, 3);
+    for (int g = 0; g < 3; g++) {
+        srv_reply_map_len(c, 4);
+        stat_pair(c, "generation", g);
+        stat_pair(c, "objects", (int64_t)st.gen_objects[g]);
+        stat_pair(c, "collections", (int64_t)st.collections[g]);
+        stat_pair(c, "threshold",
+                  g == 0 ? srv.cfg.gc_threshold0
+                         : g == 1 ? srv.cfg.gc_threshold1
+                                  : srv.cfg.gc_threshold2);
+    }
+}
+
+/* GC ENABLE */
+void cmd_gc_enable(srv_client_t *c)
+{
+    srv.cfg.gc_enabled = 1;
+    srv_gc_sync_config();
+    srv_reply_ok(c);
+}
+
+/* GC DISABLE */
+void cmd_gc_disable(srv_client_t *c)
+{
+    srv.cfg.gc_enabled = 0;
+    srv_gc_sync_config();
+    srv_reply_ok(c);
+}
+
+/* GC THRESHOLD [t0 [t1 [t2]]]: set the given thresholds, reply the three
+ * current ones. */
+void cmd_gc_threshold(srv_client_t *c)
+{
+    int64_t *dst[3] = {&srv.cfg.gc_threshold0, &srv.cfg.gc_threshold1,
+                       &srv.cfg.gc_threshold2};
+    int64_t v[3];
+
+    if (c->argc > 5) {
+        srv_reply_syntax_error(c);
+        return;
+    }
+    for (int i = 2; i < c->argc; i++) {
+        if (srv_arg_range_or_reply(c, &c->argv[i], 0, INT64_MAX, &v[i - 2],
+                                   "ERR threshold must be a non-negative "
+                                   "integer") < 0)
+            return;
+    }
+    for (int i = 2; i < c->argc; i++)
+        *dst[i - 2] = v[i - 2];
+    if (c->argc > 2)
+        srv_gc_sync_config();
+    srv_reply_array_len(c, 3);
+    for (int i = 0; i < 3; i++)
+        srv_reply_int(c, *dst[i]);
+}
+
+/* GC HELP */
+void cmd_gc_help(srv_client_t *c)
+{
+    static const char *const lines[] = {
+        "GC <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "COLLECT [0|1|2]",
+        "    Run a collection of generations 0..n (default 2) to completion;",
+        "    reply the number of objects freed.",
+        "STATS",
+        "    Per-generation objects, collections and thresholds.",
+        "ENABLE",
+        "    Turn automatic collections on.",
+        "DISABLE",
+        "    Turn automatic collections off (GC COLLECT still works).",
+        "THRESHOLD [<t0> [<t1> [<t2>]]]",
+        "    Set and return the generation thresholds.",
+        "HELP",
+        "    Print this help.",
+        NULL,
+    };
+
+    srv_reply_help(c, lines);
+}
