@@ -383,6 +383,8 @@ check "SET" expect OK redis-cli -p "$port" set greeting hello
 check "GET" expect hello redis-cli -p "$port" get greeting
 check "INFO server reports the port" \
     contains "tcp_port:$port" redis-cli -p "$port" info server
+check "INFO gc reports the collector" \
+    contains "gc_enabled:1" redis-cli -p "$port" info gc
 check "argument override: CONFIG GET maxmemory is 1gb" \
     expect "$(printf 'maxmemory\n1073741824')" \
     redis-cli -p "$port" config get maxmemory
@@ -408,6 +410,9 @@ if compose -p "$single" -f docker/docker-compose.yml up -d \
     check "compose: the mounted config is used (maxmemory 256mb)" \
         expect "$(printf 'maxmemory\n268435456')" \
         redis-cli -p "$GENCACHE_PORT" config get maxmemory
+    check "compose: the mounted config tunes the collector (gc-threshold0 2000)" \
+        expect "$(printf 'gc-threshold0\n2000')" \
+        redis-cli -p "$GENCACHE_PORT" config get gc-threshold0
     check "compose: healthy" \
         wait_healthy "$(compose -p "$single" -f docker/docker-compose.yml \
             ps -q gencached)"
