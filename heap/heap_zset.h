@@ -14,7 +14,8 @@
  * Invariants: length == nodes linked at level 0; tail is the last node or
  * NULL; every node's backward is its level-0 predecessor (NULL for the
  * first); for every level the spans from the header sum to the rank of the
- * node reached; bytes == sum of hp_malloc_size of the nodes and header.
+ * node reached; bytes == sum of hp_malloc_size of the nodes and header
+ * (not the member bytes, which belong to the dict entries).
  */
 #ifndef GENCACHE_HEAP_HEAP_ZSET_H
 #define GENCACHE_HEAP_HEAP_ZSET_H
@@ -39,13 +40,17 @@ typedef struct hp_zsl_level {
                     the end, per level) */
 } hp_zsl_level_t;
 
+/* 24 bytes before the level array, as Redis's zskiplistNode. The member
+ * bytes are not copied: they are the key of the zset dict's entry for it
+ * (entries never move, not even when the dict rehashes), so each member is
+ * stored once. A node's level count is not kept either: it is the number
+ * of levels on which its predecessors point at it. */
 struct hp_zsl_node {
     double score;
+    hp_dict_entry_t *ent;     /* the member: ent->key, ent->keylen; borrowed,
+                                 outlives the node; NULL in the header */
     hp_zsl_node_t *backward;
-    char *ele;        /* member bytes (inside this block), NUL ended */
-    size_t len;       /* bytes of ele */
-    int nlevel;       /* levels of this node */
-    hp_zsl_level_t level[]; /* nlevel of them, then the member bytes */
+    hp_zsl_level_t level[];   /* the node's levels */
 };
 
 typedef struct hp_zsl {
@@ -61,12 +66,26 @@ typedef hp_zrange_t hp_zsl_range_t;
 
 /* New empty skiplist, NULL on OOM. */
 hp_zsl_t *hp__zsl_new(void);
-/* Free every node and the list; NULL does nothing. */
+/* Free every node and the list (not the members' entries); NULL does
+ * nothing. */
 void hp__zsl_free(hp_zsl_t *zsl);
-/* Insert (score, ele) which must not be present. Returns the new node
- * (borrowed) or NULL on OOM (unchanged). */
-hp_zsl_node_t *hp__zsl_insert(hp_zsl_t *zsl, double score, const char *ele,
-                              size_t len);
+/* Member bytes of node x (borrowed from its dict entry, NUL ended). */
+static inline const char *hp__zsl_ele(const hp_zsl_node_t *x)
+{
+    return x->ent->key;
+}
+
+/* Member length of node x. */
+static inline size_t hp__zsl_len(const hp_zsl_node_t *x)
+{
+    return x->ent->keylen;
+}
+
+/* Insert (score, ent's key) which must not be present. ent is borrowed and
+ * must outlive the node. Returns the new node (borrowed) or NULL on OOM
+ * (unchanged). */
+hp_zsl_node_t *hp__zsl_insert(hp_zsl_t *zsl, double score,
+                              hp_dict_entry_t *ent);
 /* Delete the node (score, ele): 0 or -ENOENT. */
 int hp__zsl_delete(hp_zsl_t *zsl, double score, const char *ele, size_t len);
 /* Move node (curscore, ele), which must exist, to newscore; reuses the
@@ -87,7 +106,8 @@ void hp__zsl_span_score(hp_zsl_t *zsl, const hp_zrange_t *r, size_t *first,
 void hp__zsl_span_lex(hp_zsl_t *zsl, const hp_zlex_t *r, size_t *first,
                       size_t *count);
 /* Unlink and free count nodes from 0-based rank first (clipped). For each
- * one, before it is freed, on_delete(ud, node) is called (NULL: none).
+ * one, once unlinked and before it is freed, on_delete(ud, node) is called
+ * (NULL: none); on_delete may free the node's entry.
  * Returns the number deleted. */
 size_t hp__zsl_delete_ranks(hp_zsl_t *zsl, size_t first, size_t count,
                             void (*on_delete)(void *, hp_zsl_node_t *),
@@ -106,8 +126,9 @@ int hp__zlex_lte_max(const char *s, size_t len, const hp_zlex_t *r);
 int hp__zrange_gte_min(double v, const hp_zrange_t *r);
 int hp__zrange_lte_max(double v, const hp_zrange_t *r);
 
-/* Body of a "skiplist" zset: the member -> score dict (entry v.d) and the
- * ordered skiplist; both hold every member. */
+/* Body of a "skiplist" zset: the member -> score dict (entry v.d), which
+ * owns the member bytes, and the ordered skiplist, whose nodes point at
+ * the dict entries. */
 typedef struct hp_zset_sl {
     hp_dict_t *dict;
     hp_zsl_t *zsl;

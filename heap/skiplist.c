@@ -2,7 +2,8 @@
  * skiplist.c - the ordered half of a "skiplist" sorted set: a skiplist
  * with rank spans (layout and invariants in heap_zset.h), plus the member
  * order and the score/lex range predicates shared with the listpack code
- * in zsetobj.c.
+ * in zsetobj.c. Nodes borrow their member bytes from the zset dict's
+ * entries.
  */
 #include "heap.h"
 
@@ -83,33 +84,39 @@ int hp__zlex_lte_max(const char *s, size_t len, const hp_zlex_t *r)
     return r->max.ex && !r->max.inf ? c < 0 : c <= 0;
 }
 
-/* Whether node x sorts before (score, ele). */
-static int node_before(const hp_zsl_node_t *x, double score, const char *ele,
-                       size_t len)
+/* Whether node x sorts before (score, ele). The member is read only on
+ * a score tie. */
+static inline int node_before(const hp_zsl_node_t *x, double score,
+                              const char *ele, size_t len)
 {
-    return x->score < score ||
-           (x->score == score && hp__zset_cmp(x->ele, x->len, ele, len) < 0);
+    if (x->score != score) return x->score < score;
+    return hp__zset_cmp(hp__zsl_ele(x), hp__zsl_len(x), ele, len) < 0;
+}
+
+/* Whether node x holds (score, ele). */
+static int node_is(const hp_zsl_node_t *x, double score, const char *ele,
+                   size_t len)
+{
+    return x->score == score &&
+           hp__zset_cmp(hp__zsl_ele(x), hp__zsl_len(x), ele, len) == 0;
 }
 
 /* ---------------------------------------------------------------------
  * Nodes and the list
  * ------------------------------------------------------------------ */
 
-/* New node of nlevel levels holding a copy of ele. NULL on OOM. */
-static hp_zsl_node_t *node_new(int nlevel, double score, const char *ele,
-                               size_t len)
+/* New unlinked node of nlevel levels for member ent (borrowed; NULL for
+ * the header). NULL on OOM. */
+static hp_zsl_node_t *node_new(int nlevel, double score,
+                               hp_dict_entry_t *ent)
 {
-    size_t lv = (size_t)nlevel * sizeof(hp_zsl_level_t);
-    hp_zsl_node_t *x = hp_malloc(sizeof(*x) + lv + len + 1);
+    hp_zsl_node_t *x =
+        hp_malloc(sizeof(*x) + (size_t)nlevel * sizeof(hp_zsl_level_t));
 
     if (!x) return NULL;
     x->score = score;
+    x->ent = ent;
     x->backward = NULL;
-    x->nlevel = nlevel;
-    x->ele = (char *)x->level + lv;
-    x->len = len;
-    if (len) memcpy(x->ele, ele, len);
-    x->ele[len] = '\0';
     for (int i = 0; i < nlevel; i++) {
         x->level[i].forward = NULL;
         x->level[i].span = 0;
@@ -122,7 +129,7 @@ hp_zsl_t *hp__zsl_new(void)
     hp_zsl_t *zsl = hp_malloc(sizeof(*zsl));
 
     if (!zsl) return NULL;
-    zsl->header = node_new(HP_ZSL_MAXLEVEL, 0, NULL, 0);
+    zsl->header = node_new(HP_ZSL_MAXLEVEL, 0, NULL);
     if (!zsl->header) {
         hp_free(zsl);
         return NULL;
@@ -165,14 +172,14 @@ static void find_path(hp_zsl_t *zsl, double score, const char *ele,
     }
 }
 
-/* Link node x (its score and ele set) at its place. */
-static void link_node(hp_zsl_t *zsl, hp_zsl_node_t *x)
+/* Link node x (its score and member set, its level pointers cleared) at
+ * its place with `level` levels. */
+static void link_node(hp_zsl_t *zsl, hp_zsl_node_t *x, int level)
 {
     hp_zsl_node_t *update[HP_ZSL_MAXLEVEL];
     size_t rank[HP_ZSL_MAXLEVEL];
-    int level = x->nlevel;
 
-    find_path(zsl, x->score, x->ele, x->len, update, rank);
+    find_path(zsl, x->score, hp__zsl_ele(x), hp__zsl_len(x), update, rank);
     if (level > zsl->level) {
         for (int i = zsl->level; i < level; i++) {
             rank[i] = 0;
@@ -198,13 +205,14 @@ static void link_node(hp_zsl_t *zsl, hp_zsl_node_t *x)
     zsl->length++;
 }
 
-hp_zsl_node_t *hp__zsl_insert(hp_zsl_t *zsl, double score, const char *ele,
-                              size_t len)
+hp_zsl_node_t *hp__zsl_insert(hp_zsl_t *zsl, double score,
+                              hp_dict_entry_t *ent)
 {
-    hp_zsl_node_t *x = node_new(random_level(), score, ele, len);
+    int level = random_level();
+    hp_zsl_node_t *x = node_new(level, score, ent);
 
     if (!x) return NULL;
-    link_node(zsl, x);
+    link_node(zsl, x, level);
     zsl->bytes += hp_malloc_size(x);
     return x;
 }
@@ -239,8 +247,7 @@ static hp_zsl_node_t *find_node(hp_zsl_t *zsl, double score, const char *ele,
 
     find_path(zsl, score, ele, len, update, rank);
     x = update[0]->level[0].forward;
-    if (x && x->score == score && hp__zset_cmp(x->ele, x->len, ele, len) == 0)
-        return x;
+    if (x && node_is(x, score, ele, len)) return x;
     return NULL;
 }
 
@@ -263,27 +270,29 @@ hp_zsl_node_t *hp__zsl_update_score(hp_zsl_t *zsl, double curscore,
     hp_zsl_node_t *update[HP_ZSL_MAXLEVEL];
     hp_zsl_node_t *x = find_node(zsl, curscore, ele, len, update);
     hp_zsl_node_t *next;
+    int level = 0;
 
     assert(x);
     next = x->level[0].forward;
     /* Still in order with its neighbours: change the score in place. */
-    if ((!x->backward || x->backward->score < newscore ||
-         (x->backward->score == newscore &&
-          hp__zset_cmp(x->backward->ele, x->backward->len, x->ele, x->len) <
-              0)) &&
+    if ((!x->backward || node_before(x->backward, newscore, ele, len)) &&
         (!next || next->score > newscore ||
          (next->score == newscore &&
-          hp__zset_cmp(next->ele, next->len, x->ele, x->len) > 0))) {
+          hp__zset_cmp(hp__zsl_ele(next), hp__zsl_len(next), ele, len) >
+              0))) {
         x->score = newscore;
         return x;
     }
+    /* x's levels are those on which its predecessor points at it. */
+    while (level < zsl->level && update[level]->level[level].forward == x)
+        level++;
     unlink_node(zsl, x, update);
     x->score = newscore;
-    for (int i = 0; i < x->nlevel; i++) {
+    for (int i = 0; i < level; i++) {
         x->level[i].forward = NULL;
         x->level[i].span = 0;
     }
-    link_node(zsl, x);
+    link_node(zsl, x, level);
     return x;
 }
 
@@ -295,15 +304,11 @@ size_t hp__zsl_rank(hp_zsl_t *zsl, double score, const char *ele, size_t len)
     for (int i = zsl->level - 1; i >= 0; i--) {
         while (x->level[i].forward &&
                (node_before(x->level[i].forward, score, ele, len) ||
-                (x->level[i].forward->score == score &&
-                 hp__zset_cmp(x->level[i].forward->ele,
-                              x->level[i].forward->len, ele, len) == 0))) {
+                node_is(x->level[i].forward, score, ele, len))) {
             rank += x->level[i].span;
             x = x->level[i].forward;
         }
-        if (x != zsl->header && x->score == score &&
-            hp__zset_cmp(x->ele, x->len, ele, len) == 0)
-            return rank;
+        if (x != zsl->header && node_is(x, score, ele, len)) return rank;
     }
     return 0;
 }
@@ -354,12 +359,12 @@ static int upto_max_score(const hp_zsl_node_t *x, const void *ud)
 
 static int below_min_lex(const hp_zsl_node_t *x, const void *ud)
 {
-    return !hp__zlex_gte_min(x->ele, x->len, ud);
+    return !hp__zlex_gte_min(hp__zsl_ele(x), hp__zsl_len(x), ud);
 }
 
 static int upto_max_lex(const hp_zsl_node_t *x, const void *ud)
 {
-    return hp__zlex_lte_max(x->ele, x->len, ud);
+    return hp__zlex_lte_max(hp__zsl_ele(x), hp__zsl_len(x), ud);
 }
 
 /* [first, first+count) from the lengths of two prefixes. */
@@ -422,7 +427,9 @@ int hp__zsl_validate(const hp_zsl_t *zsl)
 
     for (x = zsl->header->level[0].forward; x; x = x->level[0].forward) {
         if (x->backward != prev) return -EINVAL;
-        if (prev && !node_before(prev, x->score, x->ele, x->len))
+        if (!x->ent) return -EINVAL;
+        if (prev && !node_before(prev, x->score, hp__zsl_ele(x),
+                                 hp__zsl_len(x)))
             return -EINVAL;
         bytes += hp_malloc_size(x);
         prev = x;

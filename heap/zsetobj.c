@@ -9,7 +9,9 @@
  *   they happen to spell a canonical integer, which hp_elem_bytes undoes
  *   byte for byte).
  * - "skiplist": hp_zset_sl_t, a dict member -> score (entry v.d) and the
- *   skiplist of heap_zset.h, both holding every member.
+ *   skiplist of heap_zset.h; each member's bytes live once, in its dict
+ *   entry, which its skiplist node points at (so a member leaves the
+ *   skiplist before its entry is freed).
  * A listpack zset becomes a skiplist when a member longer than
  * zset_max_listpack_value bytes is added or the count would pass
  * zset_max_listpack_entries; hp_zset_shrink_if_small goes back for
@@ -92,7 +94,7 @@ static int sl_insert(hp_zset_sl_t *zs, double score, const char *m,
     assert(!e || !existed);
     if (!e) return -ENOMEM;
     e->v.d = score;
-    if (!hp__zsl_insert(zs->zsl, score, m, len)) {
+    if (!hp__zsl_insert(zs->zsl, score, e)) {
         hp_dict_delete(zs->dict, m, len);
         return -ENOMEM;
     }
@@ -194,7 +196,7 @@ static unsigned char *lp_from_sl(const hp_zset_sl_t *zs)
 
     if (!lp) return NULL;
     for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward) {
-        if (hp_lp_append(&lp, x->ele, x->len) < 0 ||
+        if (hp_lp_append(&lp, hp__zsl_ele(x), hp__zsl_len(x)) < 0 ||
             hp_lp_append(&lp, (const char *)&x->score, sizeof(x->score)) < 0) {
             hp_lp_free(lp);
             return NULL;
@@ -282,7 +284,8 @@ hp_obj_t *hp_zset_copy(const hp_obj_t *o)
     for (hp_zsl_node_t *x = ((hp_zset_sl_t *)o->v.ptr)->zsl->header->level[0]
                                 .forward;
          x; x = x->level[0].forward) {
-        if (sl_insert(c->v.ptr, x->score, x->ele, x->len) < 0) {
+        if (sl_insert(c->v.ptr, x->score, hp__zsl_ele(x), hp__zsl_len(x)) <
+            0) {
             hp_decref(c);
             return NULL;
         }
@@ -538,14 +541,19 @@ typedef struct drop_ctx {
     hp_dict_t *dict;
 } drop_ctx_t;
 
-/* on_delete for skiplist rank deletes: drop the member from the dict
- * (and its reference, if any; the decrefs run after the delete). */
+/* on_delete for skiplist rank deletes: drop the member's reference, if
+ * any (the decrefs run after the delete), then its dict entry, which
+ * holds the bytes x points at. */
 static void drop_from_dict(void *ud, hp_zsl_node_t *x)
 {
     drop_ctx_t *dc = ud;
+    hp_dict_entry_t *e;
 
-    hp_dict_delete(dc->dict, x->ele, x->len);
-    if (dc->o->flags & HP_OF_SIDE) hp__ref_elem_gone(dc->o, x->ele, x->len);
+    if (dc->o->flags & HP_OF_SIDE)
+        hp__ref_elem_gone(dc->o, hp__zsl_ele(x), hp__zsl_len(x));
+    e = hp_dict_unlink(dc->dict, hp__zsl_ele(x), hp__zsl_len(x));
+    assert(e == x->ent);
+    hp_dict_entry_free(dc->dict, e);
 }
 
 /* Members of ranks [first, first + count) of a listpack zset lose their
@@ -599,8 +607,8 @@ int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score)
     }
     hp_zsl_node_t *x = hp__zsl_at(((hp_zset_sl_t *)o->v.ptr)->zsl, rank);
 
-    m->s = x->ele;
-    m->len = x->len;
+    m->s = hp__zsl_ele(x);
+    m->len = hp__zsl_len(x);
     m->i = 0;
     *score = x->score;
     return 0;
@@ -625,7 +633,7 @@ int hp_zset_shrink_if_small(hp_obj_t *o)
     zs = o->v.ptr;
     if (zs->zsl->length > hp_limits.zset_max_listpack_entries) return 0;
     for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward)
-        if (x->len > hp_limits.zset_max_listpack_value) return 0;
+        if (hp__zsl_len(x) > hp_limits.zset_max_listpack_value) return 0;
     lp = lp_from_sl(zs);
     if (!lp) return -ENOMEM;
     hp__zset_sl_free(zs);
@@ -675,8 +683,8 @@ int hp_zset_iter_next(hp_zset_iter_t *it, hp_elem_t *m, double *score)
         hp_zsl_node_t *x = it->node;
 
         if (!x) return 0;
-        m->s = x->ele;
-        m->len = x->len;
+        m->s = hp__zsl_ele(x);
+        m->len = hp__zsl_len(x);
         m->i = 0;
         *score = x->score;
         it->node = it->reverse ? x->backward : x->level[0].forward;

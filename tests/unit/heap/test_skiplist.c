@@ -2,7 +2,9 @@
  * test_skiplist.c - heap/skiplist.c: seeded random inserts, deletes and
  * score updates checked after every step against a sorted array model
  * (order, spans via hp__zsl_validate, ranks, rank lookups, score and lex
- * spans), deletion by rank, and allocation failures.
+ * spans), deletion by rank, and allocation failures. As in a zset, the
+ * member bytes live in dict entries (the dict `members`) that the nodes
+ * point at.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +33,40 @@ typedef struct item {
 static item_t model[NMEMBERS];
 static size_t nmodel;
 static uint64_t rng_state;
+static const hp_dict_type_t members_type = {.val_free = NULL};
+static hp_dict_t *members; /* owner of the member bytes of the list */
+
+/* A new list and an empty member dict. */
+static hp_zsl_t *list_new(void)
+{
+    members = hp_dict_new(&members_type);
+    assert_non_null(members);
+    return hp__zsl_new();
+}
+
+/* Free the list, then the member dict. */
+static void list_free(hp_zsl_t *zsl)
+{
+    hp__zsl_free(zsl);
+    hp_dict_free(members);
+    members = NULL;
+}
+
+/* Insert (s, m) into the list, its bytes into the member dict. NULL on
+ * OOM of the node (the entry is dropped again). */
+static hp_zsl_node_t *list_insert(hp_zsl_t *zsl, double s, const char *m,
+                                  size_t len)
+{
+    int existed;
+    hp_dict_entry_t *e = hp_dict_add(members, m, len, &existed);
+    hp_zsl_node_t *x;
+
+    assert_non_null(e);
+    assert_int_equal(existed, 0);
+    x = hp__zsl_insert(zsl, s, e);
+    if (!x) hp_dict_delete(members, m, len);
+    return x;
+}
 
 static uint64_t rnd(void)
 {
@@ -66,8 +102,11 @@ static void check(hp_zsl_t *zsl)
     for (size_t i = 0; i < nmodel; i++, x = x->level[0].forward) {
         assert_non_null(x);
         assert_true(x->score == model[i].score);
-        assert_memory_equal(x->ele, model[i].m, model[i].len);
-        assert_int_equal(hp__zsl_rank(zsl, x->score, x->ele, x->len), i + 1);
+        assert_int_equal(hp__zsl_len(x), model[i].len);
+        assert_memory_equal(hp__zsl_ele(x), model[i].m, model[i].len);
+        assert_int_equal(hp__zsl_rank(zsl, x->score, hp__zsl_ele(x),
+                                      hp__zsl_len(x)),
+                         i + 1);
         assert_ptr_equal(hp__zsl_at(zsl, i), x);
     }
     assert_null(hp__zsl_at(zsl, nmodel));
@@ -92,12 +131,13 @@ static void one_op(hp_zsl_t *zsl)
     double s = random_score();
 
     if (at < 0) {
-        assert_non_null(hp__zsl_insert(zsl, s, m, len));
+        assert_non_null(list_insert(zsl, s, m, len));
         model[nmodel].score = s;
         memcpy(model[nmodel].m, m, len);
         model[nmodel++].len = len;
     } else if (rnd() % 2) {
         assert_int_equal(hp__zsl_delete(zsl, model[at].score, m, len), 0);
+        assert_int_equal(hp_dict_delete(members, m, len), 0);
         model[at] = model[--nmodel];
     } else {
         hp__zsl_update_score(zsl, model[at].score, m, len, s);
@@ -108,7 +148,7 @@ static void one_op(hp_zsl_t *zsl)
 
 static void test_skiplist_random_ops_match_model(void **state)
 {
-    hp_zsl_t *zsl = hp__zsl_new();
+    hp_zsl_t *zsl = list_new();
     size_t base;
 
     (void)state;
@@ -124,7 +164,7 @@ static void test_skiplist_random_ops_match_model(void **state)
     }
     check(zsl);
     assert_int_equal(hp__zsl_delete(zsl, 1e9, "nope", 4), -ENOENT);
-    hp__zsl_free(zsl);
+    list_free(zsl);
 }
 
 /* Model span of a score range. */
@@ -142,7 +182,7 @@ static void model_span(const hp_zrange_t *r, size_t *first, size_t *count)
 
 static void test_skiplist_score_and_lex_spans(void **state)
 {
-    hp_zsl_t *zsl = hp__zsl_new();
+    hp_zsl_t *zsl = list_new();
 
     (void)state;
     rng_state = 99;
@@ -158,13 +198,13 @@ static void test_skiplist_score_and_lex_spans(void **state)
         assert_int_equal(c1, c2);
         if (c1) assert_int_equal(f1, f2);
     }
-    hp__zsl_free(zsl);
+    list_free(zsl);
 
     /* Lex spans on equal scores. */
-    zsl = hp__zsl_new();
+    zsl = list_new();
     const char *names[] = {"a", "aa", "ab", "b", "ba", "c"};
     for (int i = 0; i < 6; i++)
-        assert_non_null(hp__zsl_insert(zsl, 0, names[i], strlen(names[i])));
+        assert_non_null(list_insert(zsl, 0, names[i], strlen(names[i])));
     hp_zlex_t lx = {{"aa", 2, 0, 1}, {"b", 1, 0, 0}};
     size_t first, count;
 
@@ -179,21 +219,26 @@ static void test_skiplist_score_and_lex_spans(void **state)
     lx.min.inf = 1;
     hp__zsl_span_lex(zsl, &lx, &first, &count);
     assert_int_equal(count, 0);
-    hp__zsl_free(zsl);
+    list_free(zsl);
 }
 
 static int deleted;
 
+/* on_delete: count, and drop the member's entry as a zset does. */
 static void count_delete(void *ud, hp_zsl_node_t *x)
 {
+    hp_dict_entry_t *e = hp_dict_unlink(members, hp__zsl_ele(x),
+                                        hp__zsl_len(x));
+
     (void)ud;
-    (void)x;
+    assert_ptr_equal(e, x->ent);
+    hp_dict_entry_free(members, e);
     deleted++;
 }
 
 static void test_skiplist_delete_ranks(void **state)
 {
-    hp_zsl_t *zsl = hp__zsl_new();
+    hp_zsl_t *zsl = list_new();
 
     (void)state;
     rng_state = 7;
@@ -215,7 +260,8 @@ static void test_skiplist_delete_ranks(void **state)
     }
     assert_int_equal(hp__zsl_delete_ranks(zsl, 0, 5, NULL, NULL), 0);
     assert_null(zsl->tail);
-    hp__zsl_free(zsl);
+    assert_int_equal(hp_dict_size(members), 0);
+    list_free(zsl);
 }
 
 static void test_skiplist_oom(void **state)
@@ -230,15 +276,19 @@ static void test_skiplist_oom(void **state)
     assert_null(hp__zsl_new());
     oom_off();
     assert_int_equal(hp_mem_used(), base);
-    zsl = hp__zsl_new();
+    zsl = list_new();
     assert_non_null(zsl);
-    assert_non_null(hp__zsl_insert(zsl, 1, "a", 1));
+    assert_non_null(list_insert(zsl, 1, "a", 1));
+    int existed;
+    hp_dict_entry_t *e = hp_dict_add(members, "b", 1, &existed);
+
+    assert_non_null(e);
     oom_fail_at(1, 0);
-    assert_null(hp__zsl_insert(zsl, 2, "b", 1));
+    assert_null(hp__zsl_insert(zsl, 2, e));
     oom_off();
     assert_int_equal(zsl->length, 1);
     assert_int_equal(hp__zsl_validate(zsl), 0);
-    hp__zsl_free(zsl);
+    list_free(zsl);
     assert_int_equal(hp_mem_used(), base);
 }
 
