@@ -507,6 +507,25 @@ void hp_zset_span_score(hp_obj_t *o, const hp_zrange_t *r, size_t *first,
     }
 }
 
+/* Redis's quick rejection before a lex walk of a listpack zset: the last
+ * member must be >= min and the first <= max (true whenever the range can
+ * hold a member of a zset whose scores are all equal). */
+static int lp_lex_may_match(unsigned char *lp, const hp_zlex_t *r)
+{
+    unsigned char *p = hp_lp_first(lp), *last = hp_lp_seek(lp, -2);
+    char buf[HP_INT_BUF];
+    size_t ml;
+    const char *mb;
+
+    if (!p || !last)
+        return 0;
+    mb = lp_member(last, buf, &ml);
+    if (!hp__zlex_gte_min(mb, ml, r))
+        return 0;
+    mb = lp_member(p, buf, &ml);
+    return hp__zlex_lte_max(mb, ml, r);
+}
+
 void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
                       size_t *count)
 {
@@ -521,16 +540,25 @@ void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
     lp = o->v.ptr;
     *first = 0;
     *count = 0;
+    if (!lp_lex_may_match(lp, r))
+        return;
+    /* As Redis's listpack walk: the span starts at the first member >= min
+     * and runs while members are <= max. With mixed scores the members are
+     * not in lex order and which ones match is unspecified (as in Redis),
+     * but the span always lies inside the zset. (An earlier version moved
+     * `first` past a later member < min after counting earlier ones, and
+     * ZRANGEBYLEX then announced more elements than it sent.) */
     for (p = hp_lp_first(lp); p; p = hp_lp_next(lp, hp_lp_next(lp, p)), i++) {
         char buf[HP_INT_BUF];
         size_t ml;
         const char *mb = lp_member(p, buf, &ml);
 
-        if (!hp__zlex_gte_min(mb, ml, r)) {
-            *first = i + 1;
+        if (*count == 0 && !hp__zlex_gte_min(mb, ml, r))
             continue;
-        }
-        if (!hp__zlex_lte_max(mb, ml, r)) break;
+        if (!hp__zlex_lte_max(mb, ml, r))
+            break;
+        if (*count == 0)
+            *first = i;
         (*count)++;
     }
 }

@@ -561,6 +561,26 @@ static void test_random_model(void **state)
     }
 }
 
+/* Lex ranges over a small zset with mixed scores (unspecified order, as
+ * in Redis) still give a consistent reply: Redis's first/last member check
+ * rejects this range; an earlier version announced 3 elements and sent
+ * none, leaving the client waiting. */
+static void test_lex_range_mixed_scores(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r;
+
+    th_expect_int(s->ctx, 4, "ZADD q -5 m59 0 %s 0 a9 0 m14", "");
+    r = th_cmd(s->ctx, "ZRANGEBYLEX q (m3 (x");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 0);
+    freeReplyObject(r);
+    th_expect_int(s->ctx, 0, "ZLEXCOUNT q (m3 (x");
+    th_expect_int(s->ctx, 0, "ZREMRANGEBYLEX q (m3 (x");
+    th_expect_int(s->ctx, 4, "ZCARD q");
+    th_expect_status(s->ctx, "PONG", "PING");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup(test_wrongtype, th_test_setup),
         cmocka_unit_test_setup(test_resp3_shapes, th_test_setup),
         cmocka_unit_test_setup(test_random_model, th_test_setup),
+        cmocka_unit_test_setup(test_lex_range_mixed_scores, th_test_setup),
     };
 
     return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
