@@ -650,3 +650,24 @@ void srv_block_serve_or_block(srv_client_t *c, int first, int last,
     }
     srv_block_on_keys(c, first, last, deadline_ms, req);
 }
+
+/* See server.h. */
+int srv_mpop_count_or_reply(srv_client_t *c, int from, int64_t *count)
+{
+    int64_t n = -1;
+
+    for (int j = from; j < c->argc; j++) {
+        if (n == -1 && srv_arg_is(&c->argv[j], "count") && j + 1 < c->argc) {
+            j++;
+            if (srv_arg_range_or_reply(c, &c->argv[j], 1, INT64_MAX, &n,
+                                       "ERR count should be greater than "
+                                       "0") < 0)
+                return -1;
+        } else {
+            srv_reply_syntax_error(c);
+            return -1;
+        }
+    }
+    *count = n == -1 ? 1 : n;
+    return 0;
+}

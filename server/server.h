@@ -765,6 +765,10 @@ void srv_block_on_keys(srv_client_t *c, int first, int last,
 void srv_block_serve_or_block(srv_client_t *c, int first, int last,
                               int64_t deadline_ms, const srv_block_req_t *req,
                               int null_array);
+/* The optional "COUNT count" that ends BLMPOP / BZMPOP, from argv[from]:
+ * stores it (1 when absent) in *count. 0, or -1 after replying the error
+ * (a count below 1, a repeated COUNT or any other word). */
+int srv_mpop_count_or_reply(srv_client_t *c, int from, int64_t *count);
 /* A key of db was written: clients waiting on it get a chance to be
  * served after the current command (db.c's srv_db_signal_modified). */
 void srv_blocked_signal_key(srv_db_t *db, const char *key, size_t len);

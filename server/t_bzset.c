@@ -122,7 +122,7 @@ void cmd_bzpopmax(srv_client_t *c)
 static int bzmpop_parse(srv_client_t *c, int64_t *numkeys,
                         srv_block_req_t *req)
 {
-    int64_t where_idx, count = -1;
+    int64_t where_idx;
 
     if (srv_arg_range_or_reply(c, &c->argv[2], 1, INT64_MAX, numkeys,
                                "ERR numkeys should be greater than 0") < 0)
@@ -140,21 +140,7 @@ static int bzmpop_parse(srv_client_t *c, int64_t *numkeys,
         srv_reply_syntax_error(c);
         return -1;
     }
-    for (int64_t j = where_idx + 1; j < c->argc; j++) {
-        if (count == -1 && srv_arg_is(&c->argv[j], "count") &&
-            j + 1 < c->argc) {
-            j++;
-            if (srv_arg_range_or_reply(c, &c->argv[j], 1, INT64_MAX, &count,
-                                       "ERR count should be greater than "
-                                       "0") < 0)
-                return -1;
-        } else {
-            srv_reply_syntax_error(c);
-            return -1;
-        }
-    }
-    req->count = count == -1 ? 1 : count;
-    return 0;
+    return srv_mpop_count_or_reply(c, (int)where_idx + 1, &req->count);
 }
 
 /* BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
