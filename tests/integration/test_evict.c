@@ -299,6 +299,7 @@ static void check_keeps_hot(redisContext *c, const char *policy, int reads,
 {
     fill_result_t r;
     long long ev0;
+    long hot, cold;
 
     set_limit(c, policy);
     r = fill(c, "cold", 0, 2000, 0);
@@ -329,8 +330,13 @@ static void check_keeps_hot(redisContext *c, const char *policy, int reads,
     }
     assert_true(info_field(c, "stats", "evicted_keys") - ev0 >= 500);
     clear_limit(c);
-    assert_int_equal(count_existing(c, "hot", 0, 500), 500);
-    assert_true(count_existing(c, "cold", 0, 2000) < 2000);
+    /* LRU and LFU are approximated by sampling (as in Redis), so a few hot
+     * keys may go when a sample holds no cold one (seen: 3 of 500 under
+     * ASan, where the run is slower); the cold keys must go first. */
+    hot = count_existing(c, "hot", 0, 500);
+    cold = count_existing(c, "cold", 0, 2000);
+    assert_true(hot >= 490);
+    assert_true(2000 - cold >= 10 * (500 - hot));
 }
 
 /* Test: allkeys-lru keeps the recently read keys. */
