@@ -21,6 +21,7 @@
 #include "heap_int.h"
 #include "heap_ref.h"
 #include "oom.h"
+#include "refcont.h"
 
 #ifdef GC_DEBUG
 #define BIG_CYCLE 1000000
@@ -55,50 +56,6 @@ static hp_gc_stats_t stats(void)
     return st;
 }
 
-/* New container of type t: 0 hash (listpack), 1 set, 2 zset (listpack),
- * 3 zset (skiplist), 4 hash (hashtable). */
-static hp_obj_t *cont_new(int t)
-{
-    hp_obj_t *o;
-    static char big[4096];
-
-    switch (t) {
-    case 0:
-        return hp_hash_new();
-    case 1:
-        return hp_set_new();
-    case 2:
-        return hp_zset_new(1, 1);
-    case 3:
-        return hp_zset_new(1000, 1);
-    default:
-        /* a value past hash_max_listpack_value converts it at once */
-        o = hp_hash_new();
-        memset(big, 'x', sizeof(big));
-        hp_hash_set(o, "big", 3, big, hp_limits.hash_max_listpack_value + 1);
-        hp_hash_del(o, "big", 3);
-        assert_int_equal(o->encoding, HP_ENC_HASHTABLE);
-        return o;
-    }
-}
-
-static size_t cont_len(hp_obj_t *c)
-{
-    if (c->type == HP_TYPE_HASH) return hp_hash_len(c);
-    if (c->type == HP_TYPE_SET) return hp_set_len(c);
-    return hp_zset_len(c);
-}
-
-static int ref_add(hp_obj_t *c, const char *key, hp_obj_t *target, int st)
-{
-    size_t n = strlen(key);
-
-    if (c->type == HP_TYPE_HASH)
-        return hp_ref_hash_set(c, key, n, target, key, n, st);
-    if (c->type == HP_TYPE_SET) return hp_ref_set_add(c, target, key, n, st);
-    return hp_ref_zset_add(c, 1.0, target, key, n, st);
-}
-
 static void elem_del(hp_obj_t *c, const char *key)
 {
     size_t n = strlen(key);
@@ -117,11 +74,11 @@ static void elem_del(hp_obj_t *c, const char *key)
 static void ring_build(hp_obj_t **out, size_t n, int type)
 {
     for (size_t i = 0; i < n; i++) {
-        out[i] = cont_new(type >= 0 ? type : (int)(i % 5));
+        out[i] = tc_cont_new(type >= 0 ? type : (int)(i % 5));
         assert_non_null(out[i]);
     }
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(ref_add(out[i], "next", out[(i + 1) % n],
+        assert_int_equal(tc_ref_add(out[i], "next", out[(i + 1) % n],
                                  HP_REF_STRONG), 1);
 }
 
@@ -136,7 +93,7 @@ static void test_gc_cycles_every_type_and_length(void **state)
     hp_obj_t *objs[16];
     uint64_t unc = stats().uncollectable;
 
-    for (int type = -1; type < 5; type++) {
+    for (int type = -1; type < TC_CONT_KINDS; type++) {
         for (size_t n = 1; n <= 16; n++) {
             size_t base = hp_mem_used();
 
@@ -222,12 +179,12 @@ static void test_gc_mixed_strong_weak(void **state)
     hp_weakref_set_clear_callback(on_clear, NULL);
     bindings_cleared = 0;
     elements_cleared = 0;
-    assert_int_equal(ref_add(a, "b", b, HP_REF_STRONG), 1);
-    assert_int_equal(ref_add(b, "a", a, HP_REF_STRONG), 1);
-    assert_int_equal(ref_add(a, "s", s, HP_REF_STRONG), 1);
-    assert_int_equal(ref_add(b, "weak-self", b, HP_REF_WEAK), 1);
-    assert_int_equal(ref_add(live, "idx", b, HP_REF_WEAK), 1);
-    assert_int_equal(ref_add(live, "plain", a, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(a, "b", b, HP_REF_STRONG), 1);
+    assert_int_equal(tc_ref_add(b, "a", a, HP_REF_STRONG), 1);
+    assert_int_equal(tc_ref_add(a, "s", s, HP_REF_STRONG), 1);
+    assert_int_equal(tc_ref_add(b, "weak-self", b, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(live, "idx", b, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(live, "plain", a, HP_REF_WEAK), 1);
     assert_non_null(hp_weakref_new(a, NULL));
     hp_decref(a);
     hp_decref(b);
@@ -292,7 +249,7 @@ static int resurrect_after(size_t n, int k, int how)
         if (how == 0)
             hp_incref(o);
         else
-            assert_int_equal(ref_add(live, "back", o, HP_REF_STRONG), 1);
+            assert_int_equal(tc_ref_add(live, "back", o, HP_REF_STRONG), 1);
     }
     while (hp_gc_step(1000000))
         ;
@@ -412,7 +369,7 @@ static void test_gc_oom_during_collection(void **state)
         char k[16];
 
         snprintf(k, sizeof(k), "w%d", i);
-        assert_int_equal(ref_add(live, k, objs[i], HP_REF_WEAK), 1);
+        assert_int_equal(tc_ref_add(live, k, objs[i], HP_REF_WEAK), 1);
     }
     drop_all(objs, 200);
     base = hp_mem_used();
@@ -438,13 +395,13 @@ static void test_gc_threshold_triggers(void **state)
     hp_gc_config.threshold2 = 1000;
     for (int i = 0; i < 40; i++) {
         o = hp_hash_new();
-        ref_add(o, "self", o, HP_REF_STRONG);
+        tc_ref_add(o, "self", o, HP_REF_STRONG);
         hp_decref(o);
     }
     assert_int_equal(hp_gc_step(1000000), 0); /* 40 <= 50: not due */
     for (int i = 0; i < 20; i++) {
         o = hp_hash_new();
-        ref_add(o, "self", o, HP_REF_STRONG);
+        tc_ref_add(o, "self", o, HP_REF_STRONG);
         hp_decref(o);
     }
     hp_gc_config.enabled = 0;
@@ -474,7 +431,7 @@ static void test_gc_deferred_free(void **state)
     bindings_cleared = 0;
     objs[0] = hp_list_new();
     objs[1] = hp_set_new_hashtable();
-    objs[2] = cont_new(4);
+    objs[2] = tc_cont_new(4);
     objs[3] = hp_zset_new(1000, 1);
     objs[4] = hp_hash_new(); /* small: freed at once */
     for (int i = 0; i < 20000; i++) {
@@ -669,7 +626,7 @@ static void model_check(int full)
             continue;
         }
         assert_true(mo[i].alive);
-        assert_int_equal(cont_len(mo[i].o), len[i]);
+        assert_int_equal(tc_cont_len(mo[i].o), len[i]);
         /* garbage being cleared may still hold references to it */
         if (!hp_gc_in_progress()) assert_int_equal(mo[i].o->refcount, rc[i]);
     }
@@ -693,7 +650,7 @@ static void model_op(void)
     if (op < 15 && nmo < MAXO) {
         mobj_t *m = &mo[nmo];
 
-        m->o = cont_new((int)(rnd() % 4));
+        m->o = tc_cont_new((int)(rnd() % 4));
         m->alive = 1;
         m->held = 1;
         assert_non_null(hp_weakref_new(m->o, (void *)(intptr_t)nmo));
@@ -708,7 +665,7 @@ static void model_op(void)
         x->to = t;
         x->weak = rnd() % 3 == 0;
         snprintf(x->key, sizeof(x->key), "k%d", nme);
-        assert_int_equal(ref_add(mo[c].o, x->key, mo[t].o,
+        assert_int_equal(tc_ref_add(mo[c].o, x->key, mo[t].o,
                                  x->weak ? HP_REF_WEAK : HP_REF_STRONG), 1);
         x->live = 1;
         nme++;

@@ -18,34 +18,7 @@
 #include "heap_int.h"
 #include "heap_ref.h"
 #include "oom.h"
-
-/* New container of type t (0 hash, 1 set, 2 zset). */
-static hp_obj_t *cont_new(int t)
-{
-    switch (t) {
-    case 0:
-        return hp_hash_new();
-    case 1:
-        return hp_set_new();
-    default:
-        return hp_zset_new(1, 1);
-    }
-}
-
-/* Add a reference element key -> target to c by c's type. */
-static int ref_add(hp_obj_t *c, const char *key, hp_obj_t *target, int st)
-{
-    size_t n = strlen(key);
-
-    switch (c->type) {
-    case HP_TYPE_HASH:
-        return hp_ref_hash_set(c, key, n, target, key, n, st);
-    case HP_TYPE_SET:
-        return hp_ref_set_add(c, target, key, n, st);
-    default:
-        return hp_ref_zset_add(c, 1.0, target, key, n, st);
-    }
-}
+#include "refcont.h"
 
 /* Remove element key of c by the standard write. */
 static void elem_del(hp_obj_t *c, const char *key)
@@ -65,9 +38,9 @@ static void test_ref_strong_every_type(void **state)
     size_t base = hp_mem_used();
 
     for (int t = 0; t < 3; t++) {
-        hp_obj_t *c = cont_new(t), *v = hp_str_new("value", 5);
+        hp_obj_t *c = tc_cont_new(t), *v = hp_str_new("value", 5);
 
-        assert_int_equal(ref_add(c, "user:1", v, HP_REF_STRONG), 1);
+        assert_int_equal(tc_ref_add(c, "user:1", v, HP_REF_STRONG), 1);
         assert_int_equal(v->refcount, 2);
         assert_true(hp_gc_is_tracked(c));
         assert_int_equal(hp_gc_generation(c), 0);
@@ -300,12 +273,12 @@ static void test_ref_oom_every_point(void **state)
             int done = 0;
 
             for (long n = 1; !done && n < 100; n++) {
-                hp_obj_t *c = cont_new(t), *v = hp_str_new("v", 1);
+                hp_obj_t *c = tc_cont_new(t), *v = hp_str_new("v", 1);
                 size_t before = hp_mem_used();
                 int rc, enc = c->encoding;
 
                 oom_fail_at(n, 0);
-                rc = ref_add(c, "key", v, st);
+                rc = tc_ref_add(c, "key", v, st);
                 oom_off();
                 if (rc == -ENOMEM) {
                     /* a set's intset -> hashtable conversion may stay,

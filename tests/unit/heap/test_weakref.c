@@ -18,6 +18,7 @@
 #include "heap_int.h"
 #include "heap_ref.h"
 #include "oom.h"
+#include "refcont.h"
 
 /* What the clear callback saw. */
 static struct {
@@ -69,72 +70,28 @@ static int teardown(void **state)
     return 0;
 }
 
-/* New container of type t (0 hash, 1 set, 2 zset listpack, 3 zset
- * skiplist, 4 hash hashtable). */
-static hp_obj_t *cont_new(int t)
-{
-    hp_obj_t *o;
-    static char big[4096];
-
-    switch (t) {
-    case 0:
-        return hp_hash_new();
-    case 1:
-        return hp_set_new();
-    case 2:
-        return hp_zset_new(1, 1);
-    case 3:
-        return hp_zset_new(1000, 1);
-    default:
-        /* a value past hash_max_listpack_value converts it at once */
-        o = hp_hash_new();
-        memset(big, 'x', sizeof(big));
-        hp_hash_set(o, "big", 3, big, hp_limits.hash_max_listpack_value + 1);
-        hp_hash_del(o, "big", 3);
-        assert_int_equal(o->encoding, HP_ENC_HASHTABLE);
-        return o;
-    }
-}
-
-static size_t cont_len(hp_obj_t *c)
-{
-    if (c->type == HP_TYPE_HASH) return hp_hash_len(c);
-    if (c->type == HP_TYPE_SET) return hp_set_len(c);
-    return hp_zset_len(c);
-}
-
-static int ref_add(hp_obj_t *c, const char *key, hp_obj_t *target, int st)
-{
-    size_t n = strlen(key);
-
-    if (c->type == HP_TYPE_HASH)
-        return hp_ref_hash_set(c, key, n, target, key, n, st);
-    if (c->type == HP_TYPE_SET) return hp_ref_set_add(c, target, key, n, st);
-    return hp_ref_zset_add(c, 1.0, target, key, n, st);
-}
-
 static void test_weak_element_vanishes_every_type(void **state)
 {
     size_t base = hp_mem_used();
 
-    for (int t = 0; t < 5; t++) {
-        hp_obj_t *c = cont_new(t), *v = hp_str_new("value", 5);
-        size_t len0 = cont_len(c);
+    for (int t = 0; t < TC_CONT_KINDS; t++) {
+        hp_obj_t *c = tc_cont_new(t), *v = hp_str_new("value", 5);
+        size_t len0 = tc_cont_len(c);
         int el0 = seen.elements;
 
-        assert_int_equal(ref_add(c, "sess:9", v, HP_REF_WEAK), 1);
-        assert_int_equal(ref_add(c, "keep", v, HP_REF_STRONG), 1);
+        assert_int_equal(tc_ref_add(c, "sess:9", v, HP_REF_WEAK), 1);
+        assert_int_equal(tc_ref_add(c, "keep", v, HP_REF_STRONG), 1);
         assert_int_equal(v->refcount, 2); /* weak holds none */
         assert_int_equal(hp_weakref_count(v), 1);
         assert_ptr_equal(hp_ref_get(c, "sess:9", 6, NULL), v);
         assert_int_equal(hp_ref_forget(c, "keep", 4), 0);
-        assert_int_equal(cont_len(c), len0 + 2);
+        assert_int_equal(tc_cont_len(c), len0 + 2);
         hp_decref(v); /* dies: the weak element goes */
         assert_int_equal(seen.elements, el0 + 1);
         assert_ptr_equal(seen.last_container, c);
         assert_string_equal(seen.last_key, "sess:9");
         assert_int_equal(seen.len_after, len0 + 1); /* exact in callback */
-        assert_int_equal(cont_len(c), len0 + 1);
+        assert_int_equal(tc_cont_len(c), len0 + 1);
         assert_null(hp_ref_get(c, "sess:9", 6, NULL));
         assert_int_equal(hp_ref_out_weak(c), 0);
         assert_null(hp__side_of(c));
@@ -195,7 +152,7 @@ static void test_container_dies_first(void **state)
     size_t base = hp_mem_used();
     hp_obj_t *c = hp_hash_new(), *v = hp_str_new("v", 1);
 
-    assert_int_equal(ref_add(c, "f", v, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(c, "f", v, HP_REF_WEAK), 1);
     assert_non_null(hp__side_of(v));
     hp_decref(c);
     assert_int_equal(hp_weakref_count(v), 0);
@@ -210,7 +167,7 @@ static void test_weak_self_reference(void **state)
     size_t base = hp_mem_used();
     hp_obj_t *c = hp_set_new();
 
-    assert_int_equal(ref_add(c, "me", c, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(c, "me", c, HP_REF_WEAK), 1);
     assert_int_equal(c->refcount, 1);
     hp_decref(c);
     assert_int_equal(seen.elements, 0); /* its own element: no event */
@@ -224,9 +181,9 @@ static void test_weak_cleared_by_standard_write(void **state)
     hp_obj_t *owner = hp_hash_new(), *idx = hp_set_new();
     hp_obj_t *v = hp_hash_new();
 
-    assert_int_equal(ref_add(owner, "child", v, HP_REF_STRONG), 1);
+    assert_int_equal(tc_ref_add(owner, "child", v, HP_REF_STRONG), 1);
     hp_decref(v);
-    assert_int_equal(ref_add(idx, "child", v, HP_REF_WEAK), 1);
+    assert_int_equal(tc_ref_add(idx, "child", v, HP_REF_WEAK), 1);
     assert_int_equal(hp_set_len(idx), 1);
     assert_int_equal(hp_hash_del(owner, "child", 5), 0);
     assert_int_equal(hp_set_len(idx), 0);
