@@ -23,8 +23,19 @@ if ! meson compile -C "$build"; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-rm -f "$build/meson-logs/testlog.json"
+rm -f "$build"/meson-logs/testlog.json "$build"/meson-logs/testlog-*.json
 meson test -C "$build" --print-errorlogs "$@"
 rc=$?
-python3 .ci/summary.py "$build/meson-logs/testlog.json" || rc=1
+# The integration and redis-cli suites again, against a server with four
+# I/O threads (IO_THREADS_PASS=0 skips it, e.g. for a unit-only run).
+if [ "${IO_THREADS_PASS:-1}" = 1 ]; then
+    meson test -C "$build" --print-errorlogs --setup iothreads \
+        --suite integration --suite cli "$@" || rc=1
+fi
+# Every log written above (testlog.json, testlog-<setup>.json).
+logs=()
+for f in "$build"/meson-logs/testlog.json "$build"/meson-logs/testlog-*.json; do
+    [ -f "$f" ] && logs+=("$f")
+done
+python3 .ci/summary.py "${logs[@]}" || rc=1
 exit $rc

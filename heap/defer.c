@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "heap_cont.h"
+#include "heap_int.h"
 #include "heap_ref.h"
 
 /* One object being taken apart. */
@@ -20,10 +21,12 @@ typedef struct defer_node {
     hp_dict_iter_t it;  /* hashtable bodies: position */
     int started;        /* it initialised */
     int from_gc;        /* garbage of the collector */
+    size_t bytes;       /* estimate of what is still to be freed */
 } defer_node_t;
 
 static defer_node_t *head, *tail;
 static size_t npending;
+static size_t pending_bytes; /* sum of the nodes' bytes */
 static uint64_t nfreed_objects;
 int hp__defer_from_gc;
 
@@ -42,6 +45,46 @@ static size_t body_elems(const hp_obj_t *o)
     default:
         return 0;
     }
+}
+
+/* A cheap estimate (O(1), no walk over the elements) of the bytes the
+ * body of o holds: the sizes of one node / value scaled by the count. */
+static size_t body_bytes(const hp_obj_t *o)
+{
+    const hp_dict_t *d = o->v.ptr;
+    const hp_ql_t *ql = o->v.ptr;
+    size_t n = hp_malloc_size(o);
+
+    switch (o->encoding) {
+    case HP_ENC_QUICKLIST:
+        if (ql->head)
+            n += ql->len * (hp_malloc_size(ql->head) +
+                            hp_malloc_size(ql->head->lp));
+        return n + hp_malloc_size(ql);
+    case HP_ENC_SKIPLIST:
+        return n + hp__container_mem(o);
+    case HP_ENC_HASHTABLE:
+        n += hp_dict_mem(d);
+        if (o->type == HP_TYPE_HASH && hp_dict_size(d) > 0) {
+            hp_dict_entry_t *e = hp_dict_random((hp_dict_t *)d);
+
+            if (e && e->v.ptr)
+                n += hp_dict_size(d) * hp_malloc_size(e->v.ptr);
+        }
+        return n;
+    default:
+        return n + hp__container_mem(o);
+    }
+}
+
+/* The node's estimate shrinks by the bytes a step really freed (or all
+ * of it when the node is done), and the total with it. */
+static void bytes_done(defer_node_t *n, size_t freed, int finished)
+{
+    size_t k = finished || freed > n->bytes ? n->bytes : freed;
+
+    n->bytes -= k;
+    pending_bytes -= k;
 }
 
 /* Free what is left of a dead object: its body and header (as
@@ -76,6 +119,7 @@ void hp_decref_deferred(hp_obj_t *o)
     }
     if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     o->refcount = 0;
+    hp__obj_count_dead(o);
     if (o->flags & HP_OF_SIDE) hp__side_obj_dying(o);
     hp__ref_drain();
     n = hp_malloc(sizeof(*n));
@@ -87,6 +131,8 @@ void hp_decref_deferred(hp_obj_t *o)
     n->o = o;
     n->started = 0;
     n->from_gc = hp__defer_from_gc;
+    n->bytes = body_bytes(o);
+    pending_bytes += n->bytes;
     if (tail)
         tail->next = n;
     else
@@ -159,8 +205,12 @@ int hp_free_step(int64_t budget_us, size_t max_elems)
             if (!head) tail = NULL;
             if (n->started) hp_dict_iter_fini(&n->it);
             free_whole(n->o);
+            bytes_done(n, 0, 1);
             hp_free(n);
             npending--;
+        } else {
+            after = hp_mem_used();
+            bytes_done(n, before > after ? before - after : 0, 0);
         }
         after = hp_mem_used();
         if (from_gc && before > after)
@@ -175,6 +225,13 @@ int hp_free_step(int64_t budget_us, size_t max_elems)
 size_t hp_free_pending(void)
 {
     return npending;
+}
+
+/* Bytes the queued bodies still hold (an estimate made when each was
+ * queued, lowered by what each slice really frees). */
+size_t hp_free_pending_bytes(void)
+{
+    return pending_bytes;
 }
 
 /* Objects freed through the queue since start. */

@@ -24,6 +24,8 @@ hp_gc_config_t hp_gc_config = {
     .enabled = 1,
     .slice_budget_us = 500,
     .slice_objects = 10000,
+    .max_cpu_percent = 25,
+    .restart_touched_pct = 50,
 };
 
 int hp__gc_active;
@@ -36,7 +38,15 @@ enum phase {
     PH_MARK,       /* roots and what they reach survive */
     PH_CLEAR_WEAK, /* garbage: weak references to it cleared */
     PH_CLEAR,      /* garbage: reference elements dropped, objects freed */
+    PH_ABORT,      /* invalidated: every object goes back to its gen */
 };
+
+/* Consecutive restarts after which a collection runs to its end however
+ * much of it is touched (garbage must not pile up forever), and the
+ * longest wait before a restart. */
+#define MAX_RESTARTS 3
+#define RESTART_DELAY_MIN_US 1000
+#define RESTART_DELAY_MAX_US 100000
 
 /* List sentinels (only gprev/gnext used). */
 static hp_side_t gens[3], young, scanned, unreached, pending, doomed;
@@ -56,7 +66,17 @@ static struct {
     size_t total, work;
     uint64_t t_start;
     uint64_t garbage, freed, freed_early;
+    size_t touched;     /* objects of the collection touched */
+    int may_restart;    /* the restart rule applies to it */
 } coll;
+
+/* A collection given up because the mutator kept invalidating it. */
+static struct {
+    int pending;        /* one is to be restarted */
+    int gen;            /* the highest generation given up */
+    unsigned count;     /* consecutive restarts */
+    uint64_t at_us;     /* not before this clock */
+} restart;
 
 static hp_gc_stats_t stats;
 
@@ -175,7 +195,8 @@ static void coll_init(hp_side_t *s)
 /* Garbage whose weak references are being (or have been) cleared. */
 int hp__gc_doomed(const hp_side_t *s)
 {
-    return s && hp__gc_active && coll.phase >= PH_CLEAR_WEAK &&
+    return s && hp__gc_active &&
+           (coll.phase == PH_CLEAR_WEAK || coll.phase == PH_CLEAR) &&
            s->serial < coll.start_serial && s->epoch == coll.epoch &&
            (s->state == HP_GCS_UNREACHED || s->state == HP_GCS_DOOMED);
 }
@@ -191,6 +212,7 @@ void hp__gc_touch(hp_obj_t *o)
     coll_init(s);
     if (s->touched) return;
     s->touched = 1;
+    coll.touched++;
     if (s->state == HP_GCS_UNREACHED) {
         s->state = HP_GCS_PENDING;
         list_move(&pending, s);
@@ -342,6 +364,51 @@ static void coll_finish(void)
         long_lived_total = gen_count[2];
         long_lived_pending = 0;
     }
+    if (restart.pending && coll.gen >= restart.gen) restart.pending = 0;
+    if (!restart.pending) restart.count = 0;
+    coll.phase = PH_IDLE;
+    hp__gc_active = 0;
+}
+
+/* Whether the restart rule gives the collection under way up: before
+ * garbage is decided, more than restart_touched_pct % of its set was
+ * touched by the barrier (HEAP.md "Incremental, and still correct"). */
+static int coll_invalidated(void)
+{
+    uint64_t pct = hp_gc_config.restart_touched_pct;
+
+    return coll.may_restart && pct < 100 &&
+           (coll.phase == PH_SUBTRACT || coll.phase == PH_MARK) &&
+           (uint64_t)coll.touched * 100 > pct * (uint64_t)coll.total;
+}
+
+/* One unit of a given-up collection: the head of a list of the
+ * collection goes back to its generation, as it was; when none is left,
+ * the restart is scheduled with a delay that doubles each time. */
+static void step_abort(void)
+{
+    hp_side_t *lists[4] = {&young, &scanned, &unreached, &pending};
+    uint64_t waited, delay;
+
+    for (int i = 0; i < 4; i++) {
+        if (!list_empty(lists[i])) {
+            hp_side_t *s = lists[i]->gnext;
+
+            list_move(&gens[s->gen], s);
+            return;
+        }
+    }
+    stats.restarted++;
+    waited = now_us() - coll.t_start;
+    delay = waited < RESTART_DELAY_MIN_US ? RESTART_DELAY_MIN_US : waited;
+    for (unsigned i = 0; i < restart.count && delay < RESTART_DELAY_MAX_US;
+         i++)
+        delay *= 2;
+    if (delay > RESTART_DELAY_MAX_US) delay = RESTART_DELAY_MAX_US;
+    if (!restart.pending || coll.gen > restart.gen) restart.gen = coll.gen;
+    restart.pending = 1;
+    restart.count++;
+    restart.at_us = now_us() + delay;
     coll.phase = PH_IDLE;
     hp__gc_active = 0;
 }
@@ -362,6 +429,8 @@ int hp_gc_start(int gen)
     coll.garbage = 0;
     coll.freed = 0;
     coll.freed_early = 0;
+    coll.touched = 0;
+    coll.may_restart = restart.count < MAX_RESTARTS;
     coll.t_start = now_us();
     for (int g = 0; g <= gen; g++) {
         coll.total += gen_count[g];
@@ -372,9 +441,11 @@ int hp_gc_start(int gen)
     return 0;
 }
 
-/* One unit of work of the collection under way. 0 when it finished. */
+/* One unit of work of the collection under way. 0 when it finished
+ * (or was given up). */
 static int work_one(void)
 {
+    if (coll_invalidated()) coll.phase = PH_ABORT;
     switch (coll.phase) {
     case PH_SUBTRACT:
         if (list_empty(&young)) {
@@ -399,6 +470,10 @@ static int work_one(void)
             return 0;
         }
         step_clear();
+        break;
+    case PH_ABORT:
+        step_abort();
+        if (!hp__gc_active) return 0;
         break;
     default:
         return 0;
@@ -439,21 +514,54 @@ static int due_gen(void)
     return 0;
 }
 
+/* Which generation hp_gc_step starts now, or -1; *wait is set when a
+ * given-up collection waits for its restart. */
+static int start_gen(int *wait)
+{
+    int g;
+
+    *wait = 0;
+    if (!hp_gc_config.enabled) {
+        restart.pending = 0;
+        restart.count = 0;
+        return -1;
+    }
+    g = due_gen();
+    if (restart.pending) {
+        if (now_us() < restart.at_us) {
+            *wait = 1;
+            return -1;
+        }
+        if (restart.gen > g) g = restart.gen;
+    }
+    return g;
+}
+
+/* Whether hp_gc_step would start a collection now (heap_gc.h). */
+int hp_gc_due(void)
+{
+    int wait;
+
+    return !hp__gc_active && start_gen(&wait) >= 0;
+}
+
 /* One slice (heap_gc.h). */
 int hp_gc_step(int64_t budget_us)
 {
     size_t max = hp_gc_config.slice_objects ? hp_gc_config.slice_objects : 1;
 
     if (!hp__gc_active) {
-        int g = hp_gc_config.enabled ? due_gen() : -1;
+        int wait, g = start_gen(&wait);
 
         if (g < 0) {
             hp__gc_last_slice_objects = 0;
-            return hp_free_step(budget_us, max);
+            return hp_free_step(budget_us, max) || wait;
         }
+        restart.pending = 0;
         hp_gc_start(g);
     }
-    return run_slice(budget_us, max) || hp_free_pending() > 0;
+    return run_slice(budget_us, max) || hp_free_pending() > 0 ||
+           restart.pending;
 }
 
 /* Run generations 0..gen to completion (GC COLLECT). */
@@ -520,4 +628,68 @@ void hp_gc_stats(hp_gc_stats_t *st)
     st->ref_strong = hp__ref_nstrong;
     st->ref_weak = hp__ref_nweak;
     st->weakly_referenced = hp__ref_weakly_referenced;
+}
+
+/* ---------------------------------------------------------------------
+ * Pacing (HEAP.md "Pacing: bound the memory, not only the pause"). A pure
+ * function of the driver's clock and activity counter, so it is tested
+ * without a loop: while clients are busy, collector time earns at the
+ * rate pct / (100 - pct) of the busy time between slices and each slice
+ * spends what it took; an idle loop lets slices run back to back.
+ * ------------------------------------------------------------------ */
+
+/* The longest stretch of busy time counted at once (keeps the arithmetic
+ * far from overflow; an hour unasked still pays back only the debt). */
+#define PACE_MAX_DT_US 10000000
+
+/* Start a pacer at now_us: nothing owed, the loop counted as busy. */
+void hp_gc_pace_init(hp_gc_pacer_t *p, uint64_t now_us, uint64_t activity)
+{
+    p->debt_us = 0;
+    p->frac = 0;
+    p->last_us = now_us;
+    p->active_us = now_us;
+    p->activity = activity;
+    p->ready = 1;
+}
+
+/* Budget for a slice that may run at now_us (0: wait), heap_gc.h. */
+int64_t hp_gc_pace(hp_gc_pacer_t *p, uint64_t now_us, uint64_t activity,
+                   int cpu_pct, int64_t slice_budget_us)
+{
+    uint64_t dt = 0, earned;
+
+    if (slice_budget_us < 1) slice_budget_us = 1;
+    if (!p->ready) hp_gc_pace_init(p, now_us, activity);
+    if (now_us > p->last_us) {
+        dt = now_us - p->last_us;
+        p->last_us = now_us;
+    }
+    if (dt > PACE_MAX_DT_US) dt = PACE_MAX_DT_US;
+    if (activity != p->activity) {
+        p->activity = activity;
+        p->active_us = now_us;
+    }
+    if (cpu_pct >= 100) return slice_budget_us;
+    if (now_us >= p->active_us &&
+        now_us - p->active_us >= HP_GC_PACE_IDLE_US) {
+        /* nobody to slow down: idle time is the collector's */
+        p->debt_us = 0;
+        return slice_budget_us;
+    }
+    if (cpu_pct < 1) cpu_pct = 1;
+    /* busy time pays the debt back at pct / (100 - pct) per us; the
+     * remainder of the division is kept so short turns add up */
+    p->frac += dt * (uint64_t)cpu_pct;
+    earned = p->frac / (uint64_t)(100 - cpu_pct);
+    p->frac %= (uint64_t)(100 - cpu_pct);
+    p->debt_us = earned >= p->debt_us ? 0 : p->debt_us - earned;
+    return p->debt_us == 0 ? slice_budget_us : 0;
+}
+
+/* A slice ran from start_us to end_us: it is owed (heap_gc.h). */
+void hp_gc_pace_charge(hp_gc_pacer_t *p, uint64_t start_us, uint64_t end_us)
+{
+    if (end_us > start_us) p->debt_us += end_us - start_us;
+    if (end_us > p->last_us) p->last_us = end_us;
 }

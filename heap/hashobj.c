@@ -46,7 +46,7 @@ hp_obj_t *hp_hash_new(void)
     o->type = HP_TYPE_HASH;
     o->v.ptr = hp_lp_new();
     if (!o->v.ptr) {
-        hp_free(o);
+        hp__obj_discard(o);
         return NULL;
     }
     return o;

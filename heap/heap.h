@@ -101,6 +101,11 @@ const char *hp_encoding_name(const hp_obj_t *o);
 /* Bytes this object occupies (header, body, elements), for MEMORY USAGE
  * and INFO. */
 size_t hp_obj_mem(const hp_obj_t *o);
+/* Live objects, and live containers among them (INFO heap_objects,
+ * heap_container_objects); shared integers and dead bodies waiting in
+ * the deferred-free queue are not counted. */
+size_t hp_obj_count(void);
+size_t hp_obj_container_count(void);
 
 /* ---------------------------------------------------------------------
  * Strings (heap/string.c)

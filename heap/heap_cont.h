@@ -155,6 +155,12 @@ int hp_ql_replace(hp_ql_t *ql, long index, const char *s, size_t len);
 size_t hp_ql_delete_range(hp_ql_t *ql, size_t start, size_t count);
 /* LREM on a quicklist (hp_list_remove). Returns the number removed. */
 size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len);
+/* As hp_ql_remove_eq, calling gone(ud, index) for every entry removed,
+ * index being its position in the whole list at the moment it went
+ * (a list with reference elements keeps their positions up to date). */
+typedef void (*hp_ql_gone_fn)(void *ud, size_t index);
+size_t hp_ql_remove_eq_cb(hp_ql_t *ql, long count, const char *s,
+                          size_t len, hp_ql_gone_fn gone, void *ud);
 /* Structural check (tests): 0 or -EINVAL. */
 int hp_ql_validate(const hp_ql_t *ql);
 

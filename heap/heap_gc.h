@@ -20,9 +20,9 @@
  * Reference elements (heap/ref.c). A container element that refers to an
  * object: the container stores the label as an ordinary element (so every
  * standard command sees the label) and the heap records the reference
- * beside it. Hashes, sets and sorted sets can hold reference elements;
- * lists cannot (yet). A standard write that overwrites or removes the
- * element drops the reference.
+ * beside it. Hashes, sets, sorted sets and lists can hold reference
+ * elements. A standard write that overwrites or removes the element drops
+ * the reference.
  * ------------------------------------------------------------------ */
 
 #define HP_REF_STRONG 0
@@ -45,13 +45,30 @@ int hp_ref_set_add(hp_obj_t *s, hp_obj_t *target, const char *label,
 int hp_ref_zset_add(hp_obj_t *z, double score, hp_obj_t *target,
                     const char *label, size_t llen, int strength);
 
+/* A reference to target, shown as label, pushed at the head (where
+ * HP_LIST_HEAD) or tail (HP_LIST_TAIL) of list l. 0, -ENOMEM (l
+ * unchanged), -EINVAL (target immortal or NULL, l not a list). */
+int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
+                     const char *label, size_t llen, int strength);
+/* Borrowed: the object element `index` (negative counts from the end) of
+ * list l refers to, or NULL as hp_ref_get. *strength may be NULL. */
+hp_obj_t *hp_ref_list_get(hp_obj_t *l, long index, int *strength);
+/* Whether element index of list l is a reference element (1) or not. */
+int hp_ref_list_is_ref(hp_obj_t *l, long index);
+/* COPY: dst, a fresh copy of src (same type and elements, no
+ * references yet), gets a reference wherever src has a live one: same
+ * target and strength (a strong one increfs the target again). 0 or
+ * -ENOMEM (dst may hold some of them: the caller drops dst). */
+int hp_ref_copy(hp_obj_t *dst, const hp_obj_t *src);
+
 /* Borrowed: the object element `key` (hash field, set/zset member) of
  * container c refers to, or NULL when the element is not a reference (or
  * a weak one whose object died or is being collected). *strength (may be
  * NULL) gets HP_REF_STRONG or HP_REF_WEAK. */
 hp_obj_t *hp_ref_get(hp_obj_t *c, const char *key, size_t klen,
                      int *strength);
-/* Whether element key of c is a reference element (1) or not (0). */
+/* Whether element key of c is a reference element (1) or not (0). Lists
+ * have no element keys: hp_ref_get/is_ref/forget see none in a list. */
 int hp_ref_is_ref(hp_obj_t *c, const char *key, size_t klen);
 /* Drop the reference held by element key of c without touching the
  * element itself (it becomes a plain label). 0 or -ENOENT. */
@@ -67,7 +84,8 @@ size_t hp_ref_out_weak(const hp_obj_t *o);
 int hp_ref_table_shrink(void);
 
 /* Calls fn on every reference element of c (key, target, strength);
- * target is NULL for a cleared weak element. fn must not change c. */
+ * target is NULL for a cleared weak element. fn must not change c. For a
+ * list, key is an opaque 8-byte id, not a position. */
 typedef void (*hp_ref_visit_fn)(void *ud, const char *key, size_t klen,
                                 hp_obj_t *target, int strength);
 void hp_ref_foreach(hp_obj_t *c, hp_ref_visit_fn fn, void *ud);
@@ -125,6 +143,10 @@ void hp_decref_deferred(hp_obj_t *o);
 int hp_free_step(int64_t budget_us, size_t max_elems);
 /* Objects queued (INFO heap_deferred_free_pending_objects). */
 size_t hp_free_pending(void);
+/* Bytes the queued bodies still hold, estimated without walking them
+ * (INFO heap_deferred_free_pending_bytes; the evictor does not count
+ * them as used). 0 when the queue is empty. */
+size_t hp_free_pending_bytes(void);
 /* Objects freed through the queue since start. */
 uint64_t hp_free_done(void);
 
@@ -140,6 +162,12 @@ typedef struct hp_gc_config {
     int enabled;            /* automatic collections (hp_gc_step) */
     int64_t slice_budget_us; /* 500: most time one slice takes */
     size_t slice_objects;   /* 10000: most objects one slice visits */
+    int max_cpu_percent;    /* 25: collector share while clients are busy
+                             * (the driver passes it to hp_gc_pace) */
+    int restart_touched_pct; /* 50: a collection more than this % of
+                              * whose set gets touched before garbage is
+                              * decided is given up and restarted later
+                              * (100: never) */
 } hp_gc_config_t;
 
 extern hp_gc_config_t hp_gc_config;
@@ -162,6 +190,7 @@ typedef struct hp_gc_stats {
     size_t ref_strong;           /* strong reference elements */
     size_t ref_weak;             /* weak reference elements */
     size_t weakly_referenced;    /* objects with weak references to them */
+    uint64_t restarted;          /* collections given up and restarted */
 } hp_gc_stats_t;
 
 /* Fill *st. */
@@ -180,8 +209,47 @@ int hp_gc_start(int gen);
  * garbage objects it freed. */
 size_t hp_gc_collect(int gen);
 int hp_gc_in_progress(void);
+/* Whether hp_gc_step would start a collection now: one is due (and
+ * enabled) or a given-up one's restart time has come. */
+int hp_gc_due(void);
 /* Generation of o (0..2), or -1 when o is not tracked. */
 int hp_gc_generation(const hp_obj_t *o);
 int hp_gc_is_tracked(const hp_obj_t *o);
+
+/* A collection given up by the restart rule waits at least 1 ms (or the
+ * time it ran) before it restarts, doubling on each consecutive restart
+ * up to 100 ms; hp_gc_step returns 1 while it waits. After 3 consecutive
+ * restarts the next attempt runs to its end however much is touched. */
+
+/* ---------------------------------------------------------------------
+ * Pacing (HEAP.md "Pacing"): the driver of hp_gc_step asks hp_gc_pace
+ * before each slice while a collection is in progress or due, passing
+ * its clock and a counter that moves with client work (commands run).
+ * While that counter moved within the last HP_GC_PACE_IDLE_US, slices
+ * get at most cpu_pct % of the time (a slice runs when the time of the
+ * previous ones has been paid back by client time at that rate, so at
+ * most one slice runs in a row); otherwise they run back to back.
+ * Pure: no clock read, no global state.
+ * ------------------------------------------------------------------ */
+
+#define HP_GC_PACE_IDLE_US 1000
+
+typedef struct hp_gc_pacer {
+    uint64_t debt_us;    /* slice time not yet paid back by busy time */
+    uint64_t frac;       /* remainder of the pay-back division */
+    uint64_t last_us;    /* clock of the last decision or slice end */
+    uint64_t active_us;  /* clock when the activity counter last moved */
+    uint64_t activity;   /* the counter as last seen */
+    int ready;           /* initialised (a zeroed pacer starts itself) */
+} hp_gc_pacer_t;
+
+/* Start p at now_us with the activity counter's value: nothing owed. */
+void hp_gc_pace_init(hp_gc_pacer_t *p, uint64_t now_us, uint64_t activity);
+/* The budget for a slice to run at now_us: slice_budget_us when it may
+ * run, 0 when it must wait for more client time to pass. */
+int64_t hp_gc_pace(hp_gc_pacer_t *p, uint64_t now_us, uint64_t activity,
+                   int cpu_pct, int64_t slice_budget_us);
+/* Charge p for a slice that ran from start_us to end_us. */
+void hp_gc_pace_charge(hp_gc_pacer_t *p, uint64_t start_us, uint64_t end_us);
 
 #endif /* GENCACHE_HEAP_HEAP_GC_H */

@@ -66,6 +66,12 @@ hp_obj_t *hp__shared_int(int64_t v);
 /* Allocate a bare object header of `bytes` bytes (>= sizeof(hp_obj_t)),
  * refcount 1, type string. NULL on OOM. */
 hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding);
+/* Free the header of an hp__obj_alloc object that never got a body (a
+ * constructor's OOM path), keeping the live-object counts exact. */
+void hp__obj_discard(hp_obj_t *o);
+/* o dies (refcount zero): it leaves the live-object counts (object.c and
+ * the deferred-free queue call it once per object). */
+void hp__obj_count_dead(const hp_obj_t *o);
 
 /* Parse a canonical int64 (no sign '+', no leading zeros, no spaces,
  * not "-0", 1..20 chars). 0 or -EINVAL. */

@@ -34,6 +34,7 @@ struct hp_ref {
     void *ud;                   /* binding: the server's */
     uint8_t strength;           /* HP_REF_STRONG / HP_REF_WEAK */
     uint32_t klen, llen;        /* key bytes, label bytes */
+    int64_t lpos;               /* list element: logical position */
     char bytes[];               /* key NUL label NUL */
 };
 
@@ -64,6 +65,14 @@ typedef struct hp_side {
     uint8_t state;              /* enum hp_gc_state */
     uint8_t touched;
     uint8_t pinned;             /* in use up the stack: do not free */
+    /* Lists only (a list element has no key): element index i has the
+     * logical position lbase + i; lv[loff .. loff + ln) holds the list's
+     * reference elements sorted by position (their dict key in elems is
+     * an immutable id from lnext). */
+    int64_t lbase;
+    uint64_t lnext;
+    struct hp_ref **lv;
+    size_t loff, ln, lcap;
 } hp_side_t;
 
 /* Nonzero while a collection is under way (the barrier is armed). */
@@ -98,6 +107,19 @@ static inline void hp__ref_hook(hp_obj_t *o, const char *key, size_t klen)
     hp__ref_elem_gone(o, key, klen);
     hp__ref_drain();
 }
+
+/* List hooks (list.c calls them after the quicklist operation, only
+ * when o->flags has HP_OF_SIDE). An element was inserted so that it is
+ * now index i (pushes included): later positions shift. */
+void hp__lref_inserted(hp_obj_t *o, size_t i);
+/* count elements from index i were removed: their references are
+ * dropped (strong decrefs drained) and later positions shift back. */
+void hp__lref_removed(hp_obj_t *o, size_t i, size_t count);
+/* Element i was overwritten (LSET): its reference is dropped. */
+void hp__lref_replaced(hp_obj_t *o, size_t i);
+/* Weak list element r (already out of elems, its target cleared) is
+ * taken out of list c (side cs): position index and the element. */
+void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r);
 
 /* Drop every reference element of o (the collector's clear). */
 void hp__ref_clear_all(hp_side_t *s);

@@ -11,6 +11,25 @@
 
 #include "heap_cont.h"
 #include "heap_int.h"
+#include "heap_ref.h"
+
+/* Reference elements (heap/ref.c): a list with a side record is told
+ * of every insert, removal and overwrite by position, after the
+ * quicklist operation; strong decrefs are drained once the whole list
+ * operation is done, so a cascade never lands in a list mid-operation.
+ * A list without a side record pays one flag test. */
+
+/* An element was inserted and is now index i. */
+static void lref_inserted(hp_obj_t *o, size_t i)
+{
+    if (o->flags & HP_OF_SIDE) hp__lref_inserted(o, i);
+}
+
+/* count elements from index i were removed (references not drained). */
+static void lref_removed(hp_obj_t *o, size_t i, size_t count)
+{
+    if (o->flags & HP_OF_SIDE) hp__lref_removed(o, i, count);
+}
 
 /* The quicklist body of list o. */
 static hp_ql_t *ql_of(const hp_obj_t *o)
@@ -28,7 +47,7 @@ hp_obj_t *hp_list_new(void)
     o->type = HP_TYPE_LIST;
     o->v.ptr = hp_ql_new(hp_limits.list_max_listpack_size);
     if (!o->v.ptr) {
-        hp_free(o);
+        hp__obj_discard(o);
         return NULL;
     }
     return o;
@@ -42,7 +61,11 @@ size_t hp_list_len(const hp_obj_t *o)
 /* Push a copy of s at the head or tail. */
 int hp_list_push(hp_obj_t *o, int where, const char *s, size_t len)
 {
-    return hp_ql_push(ql_of(o), where == HP_LIST_TAIL, s, len);
+    hp_ql_t *ql = ql_of(o);
+    int rc = hp_ql_push(ql, where == HP_LIST_TAIL, s, len);
+
+    if (rc == 0) lref_inserted(o, where == HP_LIST_TAIL ? ql->count - 1 : 0);
+    return rc;
 }
 
 /* New reference: a string object holding a copy of e. NULL on OOM. */
@@ -59,6 +82,7 @@ hp_obj_t *hp_list_pop(hp_obj_t *o, int where, int *err)
     hp_ql_t *ql = ql_of(o);
     hp_elem_t e;
     hp_obj_t *v;
+    size_t index;
 
     if (err) *err = 0;
     if (hp_list_index(o, where == HP_LIST_TAIL ? -1 : 0, &e)) return NULL;
@@ -67,7 +91,10 @@ hp_obj_t *hp_list_pop(hp_obj_t *o, int where, int *err)
         if (err) *err = -ENOMEM;
         return NULL;
     }
-    hp_ql_delete_range(ql, where == HP_LIST_TAIL ? ql->count - 1 : 0, 1);
+    index = where == HP_LIST_TAIL ? ql->count - 1 : 0;
+    hp_ql_delete_range(ql, index, 1);
+    lref_removed(o, index, 1);
+    hp__ref_drain();
     return v;
 }
 
@@ -87,7 +114,15 @@ int hp_list_index(hp_obj_t *o, long index, hp_elem_t *e)
 /* LSET. 0, -ERANGE, -ENOMEM, -E2BIG. */
 int hp_list_set(hp_obj_t *o, long index, const char *s, size_t len)
 {
-    return hp_ql_replace(ql_of(o), index, s, len);
+    hp_ql_t *ql = ql_of(o);
+    int rc = hp_ql_replace(ql, index, s, len);
+
+    if (rc == 0 && (o->flags & HP_OF_SIDE)) {
+        hp__lref_replaced(o, (size_t)(index < 0 ? index + (long)ql->count
+                                                : index));
+        hp__ref_drain();
+    }
+    return rc;
 }
 
 /* LINSERT BEFORE|AFTER pivot. 0, -ENOENT, -ENOMEM, -E2BIG. */
@@ -102,8 +137,12 @@ int hp_list_insert(hp_obj_t *o, int after, const char *pivot, size_t plen,
                                       0);
 
         if (p) {
-            index += (long)hp_lp_index_of(n->lp, p);
-            return hp_ql_insert(ql, index + (after ? 1 : 0), s, len);
+            int rc;
+
+            index += (long)hp_lp_index_of(n->lp, p) + (after ? 1 : 0);
+            rc = hp_ql_insert(ql, index, s, len);
+            if (rc == 0) lref_inserted(o, (size_t)index);
+            return rc;
         }
         index += n->count;
     }
@@ -111,9 +150,21 @@ int hp_list_insert(hp_obj_t *o, int after, const char *pivot, size_t plen,
 }
 
 /* LREM. Returns the number removed. */
+/* hp_ql_remove_eq_cb callback: entry index of list ud went. */
+static void removed_one(void *ud, size_t index)
+{
+    lref_removed(ud, index, 1);
+}
+
 size_t hp_list_remove(hp_obj_t *o, long count, const char *s, size_t len)
 {
-    return hp_ql_remove_eq(ql_of(o), count, s, len);
+    size_t n;
+
+    if (!(o->flags & HP_OF_SIDE))
+        return hp_ql_remove_eq(ql_of(o), count, s, len);
+    n = hp_ql_remove_eq_cb(ql_of(o), count, s, len, removed_one, o);
+    hp__ref_drain();
+    return n;
 }
 
 /* Clip start/stop to the list as LRANGE does. */
@@ -143,18 +194,28 @@ void hp_list_trim(hp_obj_t *o, long start, long stop)
 
     hp_list_range(o, start, stop, &first, &count);
     if (count == 0) {
-        hp_ql_delete_range(ql, 0, ql->count);
+        lref_removed(o, 0, hp_ql_delete_range(ql, 0, ql->count));
+        hp__ref_drain();
         return;
     }
     if (first + count < ql->count)
-        hp_ql_delete_range(ql, first + count, ql->count - first - count);
-    if (first > 0) hp_ql_delete_range(ql, 0, first);
+        lref_removed(o, first + count,
+                     hp_ql_delete_range(ql, first + count,
+                                        ql->count - first - count));
+    if (first > 0) lref_removed(o, 0, hp_ql_delete_range(ql, 0, first));
+    hp__ref_drain();
 }
 
 /* Delete count elements from start, clipped. Returns how many. */
 size_t hp_list_delete_range(hp_obj_t *o, size_t start, size_t count)
 {
-    return hp_ql_delete_range(ql_of(o), start, count);
+    size_t n = hp_ql_delete_range(ql_of(o), start, count);
+
+    if (n && (o->flags & HP_OF_SIDE)) {
+        hp__lref_removed(o, start, n);
+        hp__ref_drain();
+    }
+    return n;
 }
 
 /* Start an iteration at index start for up to count elements. */

@@ -16,6 +16,12 @@
  * first use (refcount 0 means not yet). Executor thread. */
 static hp_obj_t shared_ints[HP_SHARED_INTEGERS];
 
+/* Live objects and live containers (INFO heap_objects,
+ * heap_container_objects): plain counters, executor thread. An object
+ * counts from hp__obj_alloc until it dies (refcount zero), not while its
+ * body waits in the deferred-free queue. */
+static size_t nobjects, ncontainers;
+
 /* Borrowed: the shared immortal integer v, set up at first use. */
 hp_obj_t *hp__shared_int(int64_t v)
 {
@@ -47,7 +53,37 @@ hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding)
     o->encoding = encoding;
     o->flags = 0;
     o->v.ptr = NULL;
+    nobjects++;
+    if (encoding >= HP_ENC_LISTPACK) ncontainers++;
     return o;
+}
+
+/* Free the header of an object from hp__obj_alloc whose body could not
+ * be made (a constructor's OOM path): it never lived. */
+void hp__obj_discard(hp_obj_t *o)
+{
+    if (!o) return;
+    hp__obj_count_dead(o);
+    hp_free(o);
+}
+
+/* o dies now (its refcount reached zero): it leaves the live counts. */
+void hp__obj_count_dead(const hp_obj_t *o)
+{
+    nobjects--;
+    if (o->encoding >= HP_ENC_LISTPACK) ncontainers--;
+}
+
+/* Live heap objects (shared integers not included). */
+size_t hp_obj_count(void)
+{
+    return nobjects;
+}
+
+/* Live container objects (lists, hashes, sets, sorted sets). */
+size_t hp_obj_container_count(void)
+{
+    return ncontainers;
 }
 
 /* True if o is immortal (shared): never mutate it in place. */
@@ -70,6 +106,7 @@ static void obj_free(hp_obj_t *o)
 {
     int side = o->flags & HP_OF_SIDE;
 
+    hp__obj_count_dead(o);
     /* weak references cleared, reference elements dropped (ref.c) */
     if (side) hp__side_obj_dying(o);
     switch (o->encoding) {

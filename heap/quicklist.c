@@ -286,10 +286,19 @@ size_t hp_ql_delete_range(hp_ql_t *ql, size_t start, size_t count)
     return done;
 }
 
+/* Who hears of each removal: gone(ud, index) with the entry's index in
+ * the whole list at the moment it went (gone may be NULL). */
+typedef struct removal {
+    hp_ql_gone_fn gone;
+    void *ud;
+    size_t before; /* entries in the nodes before the current one */
+} removal_t;
+
 /* Remove entries equal to s within node n, from its head (dir 1) or tail
  * (dir -1), at most max (0: no limit). Returns how many. */
 static size_t node_remove_eq(hp_ql_t *ql, hp_ql_node_t *n, int dir,
-                             size_t max, const char *s, size_t len)
+                             size_t max, const char *s, size_t len,
+                             const removal_t *rm)
 {
     unsigned char *p = dir > 0 ? hp_lp_first(n->lp) : hp_lp_last(n->lp);
     size_t removed = 0;
@@ -300,7 +309,10 @@ static size_t node_remove_eq(hp_ql_t *ql, hp_ql_node_t *n, int dir,
         size_t prev_off = prev ? (size_t)(prev - n->lp) : 0;
 
         if (hp_lp_eq(p, s, len)) {
-            hp_lp_delete(&n->lp, (long)hp_lp_index_of(n->lp, p), 1);
+            size_t at = hp_lp_index_of(n->lp, p);
+
+            hp_lp_delete(&n->lp, (long)at, 1);
+            if (rm->gone) rm->gone(rm->ud, rm->before + at);
             n->count--;
             ql->count--;
             removed++;
@@ -316,21 +328,37 @@ static size_t node_remove_eq(hp_ql_t *ql, hp_ql_node_t *n, int dir,
     return removed;
 }
 
-/* LREM on a quicklist: count > 0 from the head, < 0 from the tail, 0 all. */
-size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len)
+/* LREM on a quicklist: count > 0 from the head, < 0 from the tail, 0
+ * all; gone (may be NULL) hears each removed entry's index at the moment
+ * it went. Returns the number removed. */
+size_t hp_ql_remove_eq_cb(hp_ql_t *ql, long count, const char *s,
+                          size_t len, hp_ql_gone_fn gone, void *ud)
 {
     int dir = count < 0 ? -1 : 1;
     size_t max = count < 0 ? (size_t)0 - (size_t)count : (size_t)count;
-    size_t removed = 0;
+    size_t removed = 0, after = 0;
     hp_ql_node_t *n = dir > 0 ? ql->head : ql->tail, *next;
+    removal_t rm = {gone, ud, 0};
 
     while (n && (max == 0 || removed < max)) {
         next = dir > 0 ? n->next : n->prev;
-        removed += node_remove_eq(ql, n, dir, max ? max - removed : 0, s, len);
+        if (dir < 0) rm.before = ql->count - n->count - after;
+        removed += node_remove_eq(ql, n, dir, max ? max - removed : 0, s, len,
+                                  &rm);
+        if (dir > 0)
+            rm.before += n->count;
+        else
+            after += n->count;
         if (n->count == 0) unlink_node(ql, n);
         n = next;
     }
     return removed;
+}
+
+/* LREM on a quicklist, nobody told of the positions. */
+size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len)
+{
+    return hp_ql_remove_eq_cb(ql, count, s, len, NULL, NULL);
 }
 
 /* Structural check: 0 or -EINVAL. */

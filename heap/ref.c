@@ -76,6 +76,7 @@ void hp__side_maybe_drop(hp_side_t *s)
         return;
     o = s->obj;
     hp_dict_free(s->elems);
+    hp_free(s->lv);
     hp_dict_delete(sides, (const char *)&o, sizeof(o));
     o->flags &= (uint16_t)~HP_OF_SIDE;
     hp_free(s);
@@ -171,13 +172,15 @@ void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen)
     hp_dict_entry_t *e;
     struct hp_ref *r;
 
-    if (!s || !s->elems) return;
+    if (!s || !s->elems || o->type == HP_TYPE_LIST) return;
     e = hp_dict_find(s->elems, key, klen);
     if (!e || e->v.ptr == installing) return;
     r = e->v.ptr;
     hp_dict_delete(s->elems, key, klen);
     if (hp__gc_active) hp__gc_touch(o);
+    s->pinned++; /* a weak reference of o to itself must not free s */
     ref_release(s, r);
+    s->pinned--;
     hp__side_maybe_drop(s);
 }
 
@@ -197,6 +200,9 @@ void hp__ref_clear_all(hp_side_t *s)
         ref_release(s, e->v.ptr);
     hp_dict_iter_fini(&it);
     hp_dict_free(d);
+    hp_free(s->lv); /* a list's position index went with them */
+    s->lv = NULL;
+    s->loff = s->ln = s->lcap = 0;
 }
 
 /* o's refcount reached zero (object.c, before its body goes): weak
@@ -367,13 +373,336 @@ int hp_ref_zset_add(hp_obj_t *z, double score, hp_obj_t *target,
                      store_zset);
 }
 
+/* ---------------------------------------------------------------------
+ * Reference elements in lists
+ *
+ * A list element has no key. Each reference element of a list gets an
+ * immutable id as its key in the side record's elems (so the collector,
+ * clearing and freeing treat it like any other), and a logical position
+ * lpos: element index i has position lbase + i. A push at the head or a
+ * pop at either end moves lbase or nothing; only an insert or removal in
+ * the middle shifts positions, those of the smaller side. The side's lv
+ * holds the references sorted by position, in a deque with room at both
+ * ends, for O(log r) lookups by index.
+ * ------------------------------------------------------------------ */
+
+/* Index in s's sorted references (0..ln) of the first one whose
+ * position is pos or after. */
+static size_t lref_lower(const hp_side_t *s, int64_t pos)
+{
+    size_t lo = 0, hi = s->ln;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (s->lv[s->loff + mid]->lpos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Room for one more reference at the front (where HP_LIST_HEAD) or back
+ * of s's sorted references. 0 or -ENOMEM (s unchanged). */
+static int lref_reserve(hp_side_t *s, int where)
+{
+    struct hp_ref **nv;
+    size_t cap;
+
+    if (where == HP_LIST_HEAD ? s->loff > 0 : s->loff + s->ln < s->lcap)
+        return 0;
+    cap = s->ln < 3 ? 8 : s->ln * 2 + 2;
+    nv = hp_malloc(cap * sizeof(*nv));
+    if (!nv) return -ENOMEM;
+    if (s->ln)
+        memcpy(nv + (cap - s->ln) / 2, s->lv + s->loff,
+               s->ln * sizeof(*nv));
+    hp_free(s->lv);
+    s->lv = nv;
+    s->loff = (cap - s->ln) / 2;
+    s->lcap = cap;
+    return 0;
+}
+
+/* Take sorted references [lo, hi) out of s's index, then shift the
+ * positions of the smaller remaining side by `shift` (the elements
+ * removed from the list, 0 when none was) so that every element index
+ * stays lpos - lbase. Frees the index when it empties. */
+static void lref_close(hp_side_t *s, size_t lo, size_t hi, size_t shift)
+{
+    struct hp_ref **v = s->lv + s->loff;
+    size_t gap = hi - lo;
+
+    if (s->ln == 0) return;
+    if (lo < s->ln - hi) {
+        for (size_t k = 0; k < lo; k++)
+            v[k]->lpos += (int64_t)shift;
+        s->lbase += (int64_t)shift;
+        if (gap && lo) memmove(v + gap, v, lo * sizeof(*v));
+        s->loff += gap;
+    } else {
+        for (size_t k = hi; k < s->ln; k++)
+            v[k]->lpos -= (int64_t)shift;
+        if (gap && s->ln > hi)
+            memmove(v + lo, v + hi, (s->ln - hi) * sizeof(*v));
+    }
+    s->ln -= gap;
+    if (s->ln == 0) {
+        hp_free(s->lv);
+        s->lv = NULL;
+        s->loff = s->lcap = 0;
+    }
+}
+
+/* Drop the references of elements [i, i + n) of list o and close the
+ * gap by shift. Strong decrefs are queued: the caller drains. */
+static void lref_drop(hp_obj_t *o, size_t i, size_t n, size_t shift)
+{
+    hp_side_t *s = hp__side_of(o);
+    int64_t p;
+    size_t lo, hi;
+
+    if (!s || s->ln == 0) return;
+    p = s->lbase + (int64_t)i;
+    lo = lref_lower(s, p);
+    hi = lref_lower(s, p + (int64_t)n);
+    if (lo == hi) {
+        lref_close(s, lo, hi, shift);
+        return;
+    }
+    if (hp__gc_active) hp__gc_touch(o);
+    s->pinned++; /* a weak reference of o to itself must not free s */
+    for (size_t k = lo; k < hi; k++) {
+        struct hp_ref *r = s->lv[s->loff + k];
+
+        hp_dict_delete(s->elems, r->bytes, r->klen);
+        ref_release(s, r);
+    }
+    lref_close(s, lo, hi, shift);
+    s->pinned--;
+    hp__side_maybe_drop(s);
+}
+
+/* List hook: count elements from index i were removed. */
+void hp__lref_removed(hp_obj_t *o, size_t i, size_t count)
+{
+    if (count) lref_drop(o, i, count, count);
+}
+
+/* List hook: element i was overwritten. */
+void hp__lref_replaced(hp_obj_t *o, size_t i)
+{
+    lref_drop(o, i, 1, 0);
+}
+
+/* List hook: an element was inserted and is now index i. */
+void hp__lref_inserted(hp_obj_t *o, size_t i)
+{
+    hp_side_t *s = hp__side_of(o);
+    struct hp_ref **v;
+    size_t k;
+
+    if (!s || s->ln == 0) return;
+    v = s->lv + s->loff;
+    k = lref_lower(s, s->lbase + (int64_t)i);
+    if (k < s->ln - k) {
+        for (size_t j = 0; j < k; j++)
+            v[j]->lpos--;
+        s->lbase--;
+    } else {
+        for (size_t j = k; j < s->ln; j++)
+            v[j]->lpos++;
+    }
+}
+
+/* Weak list element r of list cs->obj cleared (weakref.c): out of the
+ * index, then the element leaves the list (the removal hook closes the
+ * gap). */
+void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r)
+{
+    size_t k = lref_lower(cs, r->lpos);
+    size_t index = (size_t)(r->lpos - cs->lbase);
+
+    assert(k < cs->ln && cs->lv[cs->loff + k] == r);
+    lref_close(cs, k, k + 1, 0);
+    hp_list_delete_range(cs->obj, index, 1);
+}
+
+/* store_fn for lists: push the label at the head (score 0) or the tail
+ * (score 1), then index the reference being installed at its position
+ * (room reserved by the caller). */
+static int store_list(hp_obj_t *c, const char *key, size_t klen,
+                      const char *label, size_t llen, double score)
+{
+    hp_side_t *s = hp__side_of(c);
+    struct hp_ref *r = installing;
+    int tail = score != 0, rc;
+
+    (void)key;
+    (void)klen;
+    rc = hp_list_push(c, tail ? HP_LIST_TAIL : HP_LIST_HEAD, label, llen);
+    if (rc < 0) return rc;
+    if (tail) {
+        r->lpos = s->lbase + (int64_t)hp_list_len(c) - 1;
+        s->lv[s->loff + s->ln] = r;
+    } else {
+        r->lpos = s->lbase;
+        s->lv[--s->loff] = r;
+    }
+    s->ln++;
+    return 0;
+}
+
+/* REF.LPUSH / REF.RPUSH one element (heap_gc.h). */
+int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
+                     const char *label, size_t llen, int strength)
+{
+    hp_side_t *s;
+    uint64_t id;
+
+    if (!ref_args_ok(l, HP_TYPE_LIST, target, strength)) return -EINVAL;
+    if (where != HP_LIST_HEAD && where != HP_LIST_TAIL) return -EINVAL;
+    if (!(s = hp__side_get(l))) return -ENOMEM;
+    if (lref_reserve(s, where) < 0) {
+        hp__side_maybe_drop(s);
+        return -ENOMEM;
+    }
+    id = s->lnext++;
+    return ref_store(l, (const char *)&id, sizeof(id), target, label, llen,
+                     strength, where == HP_LIST_TAIL ? 1 : 0, store_list);
+}
+
+/* The reference of element index (negative from the end) of list l, or
+ * NULL. */
+static struct hp_ref *lref_at(hp_obj_t *l, long index)
+{
+    hp_side_t *s = hp__side_of(l);
+    long len;
+    size_t k;
+    struct hp_ref *r;
+
+    if (!s || s->ln == 0 || l->type != HP_TYPE_LIST) return NULL;
+    len = (long)hp_list_len(l);
+    if (index < 0) index += len;
+    if (index < 0 || index >= len) return NULL;
+    k = lref_lower(s, s->lbase + index);
+    if (k == s->ln) return NULL;
+    r = s->lv[s->loff + k];
+    return r->lpos == s->lbase + index ? r : NULL;
+}
+
+/* Borrowed: the live object element index of list l refers to. */
+hp_obj_t *hp_ref_list_get(hp_obj_t *l, long index, int *strength)
+{
+    struct hp_ref *r = lref_at(l, index);
+
+    if (!r) return NULL;
+    if (strength) *strength = r->strength;
+    if (r->strength == HP_REF_WEAK) return hp_weakref_get(r);
+    return r->target;
+}
+
+/* Whether element index of list l holds a reference (1) or not (0). */
+int hp_ref_list_is_ref(hp_obj_t *l, long index)
+{
+    return lref_at(l, index) != NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Copying reference elements (COPY)
+ * ------------------------------------------------------------------ */
+
+/* Give c, a fresh copy of src's container, a reference like src (same
+ * target and strength); for a list, at element index (else index < 0,
+ * key = src's key). 0 or -ENOMEM (c keeps what it had). */
+static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
+                      hp_obj_t *target, int64_t index)
+{
+    hp_side_t *cs = hp__side_get(c), *ts = NULL;
+    const char *key = src->bytes;
+    size_t klen = src->klen;
+    struct hp_ref *r;
+    hp_dict_entry_t *e;
+    uint64_t id;
+    int existed;
+
+    if (!cs) return -ENOMEM;
+    if (!cs->elems && !(cs->elems = hp_dict_new(&plain_type))) goto oom;
+    if (src->strength == HP_REF_WEAK && !(ts = hp__side_get(target)))
+        goto oom;
+    if (index >= 0) {
+        if (lref_reserve(cs, HP_LIST_TAIL) < 0) goto oom;
+        id = cs->lnext++;
+        key = (const char *)&id;
+        klen = sizeof(id);
+    }
+    r = ref_new(key, klen, src->bytes + src->klen + 1, src->llen,
+                src->strength);
+    if (!r) goto oom;
+    r->owner = c;
+    e = hp_dict_add(cs->elems, key, klen, &existed);
+    if (!e || existed) {
+        hp__ref_free(r);
+        if (!e) goto oom;
+        return 0; /* already a reference: keep it */
+    }
+    e->v.ptr = r;
+    if (index >= 0) {
+        r->lpos = cs->lbase + index;
+        cs->lv[cs->loff + cs->ln++] = r;
+    }
+    if (hp__gc_active) hp__gc_touch(c);
+    ref_link(cs, ts, r, target);
+    return 0;
+oom:
+    if (ts != cs) hp__side_maybe_drop(ts);
+    hp__side_maybe_drop(cs);
+    return -ENOMEM;
+}
+
+/* The live target of r, NULL for a cleared (or dying) weak one. */
+static hp_obj_t *ref_live_target(const struct hp_ref *r)
+{
+    return r->strength == HP_REF_WEAK ? hp_weakref_get(r) : r->target;
+}
+
+/* COPY (heap_gc.h): dst, a fresh copy of src, gets src's references. */
+int hp_ref_copy(hp_obj_t *dst, const hp_obj_t *src)
+{
+    hp_side_t *s = hp__side_of(src);
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+    int rc = 0;
+
+    if (!s || !s->elems || !dst || dst->type != src->type) return 0;
+    if (src->type == HP_TYPE_LIST) {
+        for (size_t k = 0; k < s->ln && rc == 0; k++) {
+            struct hp_ref *r = s->lv[s->loff + k];
+            hp_obj_t *t = ref_live_target(r);
+
+            if (t) rc = ref_attach(dst, r, t, r->lpos - s->lbase);
+        }
+        return rc;
+    }
+    hp_dict_iter_init(&it, s->elems, 1);
+    while (rc == 0 && (e = hp_dict_iter_next(&it))) {
+        struct hp_ref *r = e->v.ptr;
+        hp_obj_t *t = ref_live_target(r);
+
+        if (t) rc = ref_attach(dst, r, t, -1);
+    }
+    hp_dict_iter_fini(&it);
+    return rc;
+}
+
 /* The reference of element key of c, or NULL. */
 static struct hp_ref *ref_find(hp_obj_t *c, const char *key, size_t klen)
 {
     hp_side_t *s = hp__side_of(c);
     hp_dict_entry_t *e;
 
-    if (!s || !s->elems) return NULL;
+    if (!s || !s->elems || c->type == HP_TYPE_LIST) return NULL;
     e = hp_dict_find(s->elems, key, klen);
     return e ? e->v.ptr : NULL;
 }

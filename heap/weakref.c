@@ -76,7 +76,10 @@ static void clear_element(struct hp_ref *r, hp_obj_t *dying)
     cs->nweak--;
     hp__ref_nweak--;
     if (hp__gc_active && !quiet) hp__gc_touch(c);
-    remove_elem(c, r->bytes, r->klen);
+    if (c->type == HP_TYPE_LIST)
+        hp__lref_clear_weak(cs, r); /* by position: see ref.c */
+    else
+        remove_elem(c, r->bytes, r->klen);
     if (clear_fn && !quiet) {
         hp_weak_event_t ev = {c, r->bytes, r->klen, NULL, NULL};
 

@@ -243,7 +243,7 @@ hp_obj_t *hp_zset_new(size_t size_hint, size_t len_hint)
     o->type = HP_TYPE_ZSET;
     o->v.ptr = small ? (void *)hp_lp_new() : (void *)sl_new();
     if (!o->v.ptr) {
-        hp_free(o);
+        hp__obj_discard(o);
         return NULL;
     }
     return o;

@@ -18,6 +18,13 @@
  * unlinked at once (CLOSING) and its memory released in the uv_close
  * callback, after libuv cancelled any write in flight.
  *
+ * With io-threads the socket and the parser live on an I/O thread
+ * (iothread.c): commands arrive as batches (srv_client_io_batch) and run
+ * here in the same order and with the same checks; the bytes of c->out
+ * are handed to the thread before the loop sleeps, in place of the
+ * write, with the acknowledgement of the batches run; closing asks the
+ * thread to close, and c is freed when it says the socket is gone.
+ *
  * Executor thread only.
  */
 #include "server.h"
@@ -29,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* Output buffers bigger than this are released after being written
  * rather than kept for the next reply (bytes). */
@@ -69,21 +77,30 @@ static inline int auth_needed(const srv_client_t *c)
 }
 
 /* The parser limits c should have now (configured sizes, and Redis's
- * tighter caps before authentication). */
-static void client_apply_limits(srv_client_t *c)
+ * tighter caps before authentication), into *l. */
+static void client_limits(srv_client_t *c, resp_limits_t *l)
+{
+    c->limits_unauth = auth_needed(c);
+    if (c->limits_unauth)
+        resp_limits_unauthenticated(l);
+    else
+        resp_limits_default(l);
+    if (srv.cfg.proto_max_bulk_len > 0)
+        l->max_bulk_len = srv.cfg.proto_max_bulk_len;
+    if (srv.cfg.client_query_buffer_limit > 0)
+        l->max_query_buf = (size_t)srv.cfg.client_query_buffer_limit;
+}
+
+/* Apply the limits c should have now (see server.h). */
+void srv_client_apply_limits(srv_client_t *c)
 {
     resp_limits_t l;
 
-    c->limits_unauth = auth_needed(c);
-    if (c->limits_unauth)
-        resp_limits_unauthenticated(&l);
+    client_limits(c, &l);
+    if (c->io)
+        srv_io_set_limits(c, &l);
     else
-        resp_limits_default(&l);
-    if (srv.cfg.proto_max_bulk_len > 0)
-        l.max_bulk_len = srv.cfg.proto_max_bulk_len;
-    if (srv.cfg.client_query_buffer_limit > 0)
-        l.max_query_buf = (size_t)srv.cfg.client_query_buffer_limit;
-    resp_parser_set_limits(&c->parser, &l);
+        resp_parser_set_limits(&c->parser, &l);
 }
 
 /* Release b's memory when it grew past OUT_KEEP_MAX, else just empty it. */
@@ -149,11 +166,23 @@ static void monitor_remove(srv_client_t *c)
  * Freeing
  * ------------------------------------------------------------------ */
 
-/* uv_close callback: release everything c owns, then c. */
-static void on_close(uv_handle_t *h)
+/* Free the batches c has not run (threaded clients). */
+static void batches_free(srv_client_t *c)
 {
-    srv_client_t *c = h->data;
+    while (c->batch_head) {
+        srv_batch_t *b = c->batch_head;
 
+        c->batch_head = b->next;
+        srv_batch_free(b);
+    }
+    c->batch_tail = NULL;
+    c->batch_bytes = 0;
+}
+
+/* Release everything c owns, then c. */
+static void client_release(srv_client_t *c)
+{
+    batches_free(c);
     resp_parser_fini(&c->parser);
     resp_buf_fini(&c->out);
     resp_buf_fini(&c->wbuf);
@@ -162,6 +191,41 @@ static void on_close(uv_handle_t *h)
     hp_free(c->lib_ver);
     hp_free(c->paused_argv);
     hp_free(c);
+}
+
+/* uv_close callback of a client's socket on the executor's loop. */
+static void on_close(uv_handle_t *h)
+{
+    client_release(h->data);
+}
+
+/* uv_close callback of the executor's handle of a connection passed to
+ * an I/O thread: the handle was only a husk. */
+static void on_husk_close(uv_handle_t *h)
+{
+    hp_free(h);
+}
+
+/* uv_close callback of a husk whose client was refused. */
+static void on_husk_close_client(uv_handle_t *h)
+{
+    client_release(h->data);
+    hp_free(h);
+}
+
+/* The last step of freeing a threaded client: once its thread has closed
+ * the socket (GONE), both halves go; before that, ask for the close
+ * (graceful when c leaves after its reply) and wait for GONE. */
+static void client_free_threaded(srv_client_t *c)
+{
+    if (c->flags & SRV_CLIENT_IO_GONE) {
+        srv_io_release(c);
+        client_release(c);
+        return;
+    }
+    batches_free(c);
+    srv_io_close(c, (c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) &&
+                        !(c->flags & SRV_CLIENT_CLOSE_ASAP));
 }
 
 /* Close c now: unlink it everywhere and close its socket; the memory goes
@@ -191,7 +255,10 @@ void srv_client_free(srv_client_t *c)
         monitor_remove(c);
     if (c->flags & SRV_CLIENT_PAUSED)
         npaused--;
-    uv_close(&c->conn.handle, on_close);
+    if (c->io)
+        client_free_threaded(c);
+    else
+        uv_close(&c->conn.handle, on_close);
 }
 
 /* Close c once its output is written (CLOSE_AFTER_REPLY set by the caller)
@@ -200,7 +267,7 @@ void srv_client_close_async(srv_client_t *c)
 {
     if (!(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY))
         c->flags |= SRV_CLIENT_CLOSE_ASAP;
-    if (!(c->flags & SRV_CLIENT_CLOSING))
+    if (!(c->flags & SRV_CLIENT_CLOSING) && !c->io)
         uv_read_stop(&c->conn.stream);
     srv_client_schedule_write(c);
 }
@@ -224,6 +291,8 @@ size_t srv_client_pending_out(const srv_client_t *c)
 {
     size_t n = c->out.len;
 
+    if (c->io)
+        return n + srv_io_unwritten(c);
     if (c->flags & SRV_CLIENT_WRITING)
         n += c->conn.stream.write_queue_size;
     return n;
@@ -307,6 +376,23 @@ static void on_write(uv_write_t *req, int status)
         srv_client_schedule_write(c);
 }
 
+/* A threaded client's output: hand c->out and the acknowledgements of
+ * the batches run to its thread. Frees c on OOM (-1). */
+static int client_write_threaded(srv_client_t *c)
+{
+    if (c->out.len == 0 && c->ack_batches == 0)
+        return 0;
+    if (c->out.oom || srv_io_send_out(c) < 0) {
+        srv_log(SRV_LOG_WARNING, "Out of memory building a reply for "
+                                 "client id=%llu, closing it",
+                (unsigned long long)c->id);
+        c->flags |= SRV_CLIENT_CLOSE_ASAP;
+        srv_client_free(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* Write what c->out holds: one uv_try_write, the rest through uv_write
  * from c->wbuf. Frees c on a write error. Returns -1 when c was freed. */
 static int client_write(srv_client_t *c)
@@ -314,6 +400,8 @@ static int client_write(srv_client_t *c)
     uv_buf_t b;
     int n;
 
+    if (c->io)
+        return client_write_threaded(c);
     if ((c->flags & SRV_CLIENT_WRITING) || c->out.len == 0)
         return 0;
     if (c->out.oom) {
@@ -492,7 +580,8 @@ static void client_postpone(srv_client_t *c)
     c->paused_argc = c->argc;
     c->flags |= SRV_CLIENT_PAUSED;
     npaused++;
-    uv_read_stop(&c->conn.stream);
+    if (!c->io)
+        uv_read_stop(&c->conn.stream);
 }
 
 /* Run cmd's handler with statistics, slowlog, latency and MONITOR, as
@@ -613,7 +702,7 @@ void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
     call(c, cmd);
     srv_blocked_handle_ready();
     if (c->limits_unauth && !auth_needed(c))
-        client_apply_limits(c);
+        srv_client_apply_limits(c);
 done:
     if (c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON;
@@ -628,11 +717,10 @@ done:
  * Reading
  * ------------------------------------------------------------------ */
 
-/* A protocol error: reply it, log it, close c after the reply (only c). */
-static void client_protocol_error(srv_client_t *c, int rc)
+/* A protocol error (rc, and err its text or NULL): reply it, log it,
+ * close c after the reply (only c). */
+static void client_protocol_error(srv_client_t *c, int rc, const char *err)
 {
-    const char *err = resp_parser_error(&c->parser);
-
     if (rc == RESP_ERR_NOMEM || !err) {
         srv_log(SRV_LOG_WARNING, "Out of memory reading from client "
                                  "id=%llu, closing it",
@@ -656,22 +744,66 @@ static void client_protocol_error(srv_client_t *c, int rc)
     srv_client_close_async(c);
 }
 
+/* What stops a client's input from running. */
+#define INPUT_STOP (SRV_CLIENT_CLOSE_AFTER_REPLY | SRV_CLIENT_CLOSE_ASAP | \
+                    SRV_CLIENT_CLOSING | SRV_CLIENT_PAUSED |              \
+                    SRV_CLIENT_BLOCKED)
+
+/* The head batch of c is done: free it and count it for the next
+ * acknowledgement to the thread (sent with the replies). */
+static void batch_done(srv_client_t *c)
+{
+    srv_batch_t *b = c->batch_head;
+
+    c->batch_head = b->next;
+    if (!c->batch_head)
+        c->batch_tail = NULL;
+    c->batch_bytes -= b->bytes;
+    c->ack_bytes += b->bytes;
+    c->ack_batches++;
+    srv_batch_free(b);
+    srv_client_schedule_write(c);
+}
+
+/* Run the commands of c's batches in order, as client_process_input
+ * does for the parser (a threaded client). */
+static void client_run_batches(srv_client_t *c)
+{
+    srv_batch_t *b;
+
+    while ((b = c->batch_head) != NULL && !(c->flags & INPUT_STOP) &&
+           !srv.shutdown_asap) {
+        if (b->pos < b->ncmds) {
+            const srv_batch_cmd_t *bc = &b->cmds[b->pos++];
+            resp_cmd_t rc = {bc->argc, bc->argv, bc->inline_cmd};
+
+            srv_client_execute(c, &rc);
+            continue;
+        }
+        if (b->error_rc)
+            client_protocol_error(c, b->error_rc, b->error);
+        batch_done(c);
+    }
+}
+
 /* Run every complete command buffered for c, stopping when c is to be
  * closed, gets paused, or the server shuts down. */
 static void client_process_input(srv_client_t *c)
 {
-    const uint32_t stop = SRV_CLIENT_CLOSE_AFTER_REPLY |
-                          SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING |
-                          SRV_CLIENT_PAUSED | SRV_CLIENT_BLOCKED;
+    const uint32_t stop = INPUT_STOP;
     resp_cmd_t cmd;
     int rc;
 
+    if (c->io) {
+        client_run_batches(c);
+        return;
+    }
     while (!(c->flags & stop) && !srv.shutdown_asap) {
         rc = resp_parser_next(&c->parser, &cmd);
         if (rc == 0)
             break;
         if (rc < 0) {
-            client_protocol_error(c, rc);
+            client_protocol_error(c, rc, resp_parser_error(&c->parser));
             break;
         }
         srv_client_execute(c, &cmd);
@@ -741,18 +873,58 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         srv_client_free(c);
 }
 
+/* A batch of commands arrived from c's I/O thread (see server.h). */
+void srv_client_io_batch(srv_client_t *c, srv_batch_t *b)
+{
+    if (c->flags & SRV_CLIENT_CLOSING) {
+        srv_batch_free(b);
+        return;
+    }
+    b->next = NULL;
+    if (c->batch_tail)
+        c->batch_tail->next = b;
+    else
+        c->batch_head = b;
+    c->batch_tail = b;
+    c->batch_bytes += b->bytes;
+    clock_us = srv_ustime_now();
+    srv.mstime_cache = clock_us / 1000;
+    c->last_interaction_ms = srv.mstime_cache;
+    clock_valid = 1;
+    client_process_input(c);
+    clock_valid = 0;
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP)
+        srv_client_free(c);
+}
+
+/* c's I/O thread closed its socket (see server.h). */
+void srv_client_io_gone(srv_client_t *c)
+{
+    int closing = (c->flags & SRV_CLIENT_CLOSING) != 0;
+
+    c->flags |= SRV_CLIENT_IO_GONE;
+    if (!closing) {
+        srv_log(SRV_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
+                (unsigned long long)c->id, c->addr);
+        srv_client_free(c);
+        return;
+    }
+    client_free_threaded(c);
+}
+
 /* ---------------------------------------------------------------------
  * Accepting
  * ------------------------------------------------------------------ */
 
 /* Fill c->addr / c->laddr ("ip:port", "[ip6]:port", "path:0") and fd. */
-static void client_set_addrs(srv_client_t *c, int unix_socket)
+static void client_set_addrs(srv_client_t *c, uv_handle_t *h,
+                             int unix_socket)
 {
     struct sockaddr_storage ss;
     int len;
     uv_os_fd_t fd;
 
-    c->fd = uv_fileno(&c->conn.handle, &fd) == 0 ? (int)fd : -1;
+    c->fd = uv_fileno(h, &fd) == 0 ? (int)fd : -1;
     if (unix_socket) {
         snprintf(c->addr, sizeof(c->addr), "%s:0",
                  srv.cfg.unixsocket ? srv.cfg.unixsocket : "");
@@ -760,23 +932,23 @@ static void client_set_addrs(srv_client_t *c, int unix_socket)
         return;
     }
     len = sizeof(ss);
-    if (uv_tcp_getpeername(&c->conn.tcp, (struct sockaddr *)&ss, &len) == 0)
+    if (uv_tcp_getpeername((uv_tcp_t *)h, (struct sockaddr *)&ss, &len) == 0)
         srv_format_addr(c->addr, sizeof(c->addr), (struct sockaddr *)&ss);
     len = sizeof(ss);
-    if (uv_tcp_getsockname(&c->conn.tcp, (struct sockaddr *)&ss, &len) == 0)
+    if (uv_tcp_getsockname((uv_tcp_t *)h, (struct sockaddr *)&ss, &len) == 0)
         srv_format_addr(c->laddr, sizeof(c->laddr), (struct sockaddr *)&ss);
 }
 
 /* Write msg straight to the socket of a client being refused, then close
  * it (maxclients, protected mode). */
-static void client_refuse(srv_client_t *c, const char *msg)
+static void client_refuse(srv_client_t *c, uv_handle_t *h, const char *msg)
 {
     uv_buf_t b = uv_buf_init((char *)msg, (unsigned int)strlen(msg));
 
-    uv_try_write(&c->conn.stream, &b, 1);
+    uv_try_write((uv_stream_t *)h, &b, 1);
     srv.stats.rejected_connections++;
     c->flags |= SRV_CLIENT_CLOSING;
-    uv_close(&c->conn.handle, on_close);
+    uv_close(h, h == &c->conn.handle ? on_close : on_husk_close_client);
 }
 
 /* Redis's protected-mode text, sent to non-local clients when protected
@@ -811,8 +983,7 @@ static int protected_refuses(const srv_client_t *c, int unix_socket)
              strncmp(c->addr, "[::1]:", 6) == 0);
 }
 
-/* Set up a freshly accepted client: state, links, socket options, and
- * start reading. */
+/* Set up a freshly accepted client: state and links. */
 static void client_setup(srv_client_t *c, int unix_socket)
 {
     c->id = ++srv.next_client_id;
@@ -825,7 +996,7 @@ static void client_setup(srv_client_t *c, int unix_socket)
         c->flags |= SRV_CLIENT_UNIX_SOCKET;
     if (!(srv.cfg.requirepass && srv.cfg.requirepass[0]))
         c->flags |= SRV_CLIENT_AUTHENTICATED;
-    client_apply_limits(c);
+    srv_client_apply_limits(c);
     c->ctime_ms = c->last_interaction_ms = srv_mstime_now();
     c->next = srv.clients;
     if (srv.clients)
@@ -833,6 +1004,11 @@ static void client_setup(srv_client_t *c, int unix_socket)
     srv.clients = c;
     srv.nclients++;
     srv.stats.total_connections_received++;
+}
+
+/* Socket options of a client on the executor's loop, and start reading. */
+static void client_start(srv_client_t *c, int unix_socket)
+{
     if (!unix_socket) {
         uv_tcp_nodelay(&c->conn.tcp, 1);
         if (srv.cfg.tcp_keepalive > 0)
@@ -842,41 +1018,87 @@ static void client_setup(srv_client_t *c, int unix_socket)
     uv_read_start(&c->conn.stream, on_alloc, on_read);
 }
 
-/* Accept one connection from listener (see server.h). */
+/* Hand the socket of the accepted client c (on the executor's handle h,
+ * then closed) to an I/O thread, then set c up. The socket is
+ * duplicated because a libuv handle cannot move to another loop. */
+static void client_attach_thread(srv_client_t *c, uv_handle_t *h,
+                                 int unix_socket)
+{
+    uv_os_fd_t fd;
+    int dupfd = -1;
+    resp_limits_t l;
+
+    if (uv_fileno(h, &fd) == 0)
+        dupfd = dup(fd);
+    uv_close(h, on_husk_close);
+    if (dupfd < 0) {
+        srv_log(SRV_LOG_WARNING, "Accepting client connection: %s",
+                strerror(errno));
+        client_release(c);
+        return;
+    }
+    client_setup(c, unix_socket);
+    c->fd = dupfd;
+    client_limits(c, &l);
+    if (srv_io_attach(c, dupfd, unix_socket, &l) < 0) {
+        srv_log(SRV_LOG_WARNING, "Out of memory accepting a client");
+        close(dupfd);
+        c->flags |= SRV_CLIENT_IO_GONE;
+        srv_client_free(c);
+    }
+}
+
+/* Accept one connection from listener (see server.h). With I/O threads
+ * the executor accepts on a handle of its own (the husk) and passes the
+ * socket on. */
 void srv_client_accept(uv_stream_t *listener, int unix_socket)
 {
     srv_client_t *c = hp_calloc(1, sizeof(*c));
+    int threaded = srv_io_active();
+    uv_handle_t *h;
     int rc;
 
     if (!c) {
         srv_log(SRV_LOG_WARNING, "Out of memory accepting a client");
         return;
     }
-    if (unix_socket)
-        rc = uv_pipe_init(srv.loop, &c->conn.pipe, 0);
-    else
-        rc = uv_tcp_init(srv.loop, &c->conn.tcp);
-    if (rc < 0) {
+    h = threaded ? hp_malloc(sizeof(c->conn)) : &c->conn.handle;
+    if (!h) {
         hp_free(c);
         return;
     }
-    c->conn.handle.data = c;
-    c->fd = -1;
-    if (uv_accept(listener, &c->conn.stream) < 0) {
-        c->flags |= SRV_CLIENT_CLOSING;
-        uv_close(&c->conn.handle, on_close);
+    if (unix_socket)
+        rc = uv_pipe_init(srv.loop, (uv_pipe_t *)h, 0);
+    else
+        rc = uv_tcp_init(srv.loop, (uv_tcp_t *)h);
+    if (rc < 0) {
+        if (threaded)
+            hp_free(h);
+        hp_free(c);
         return;
     }
-    client_set_addrs(c, unix_socket);
+    h->data = c;
+    c->fd = -1;
+    if (uv_accept(listener, (uv_stream_t *)h) < 0) {
+        c->flags |= SRV_CLIENT_CLOSING;
+        uv_close(h, threaded ? on_husk_close_client : on_close);
+        return;
+    }
+    client_set_addrs(c, h, unix_socket);
     if (srv.nclients >= (uint64_t)srv.cfg.maxclients) {
-        client_refuse(c, "-ERR max number of clients reached\r\n");
+        client_refuse(c, h, "-ERR max number of clients reached\r\n");
         return;
     }
     if (protected_refuses(c, unix_socket)) {
-        client_refuse(c, denied_msg);
+        client_refuse(c, h, denied_msg);
+        return;
+    }
+    if (threaded) {
+        client_attach_thread(c, h, unix_socket);
         return;
     }
     client_setup(c, unix_socket);
+    client_start(c, unix_socket);
 }
 
 /* ---------------------------------------------------------------------
@@ -998,6 +1220,12 @@ static void info_flags(const srv_client_t *c, int dirty_cas, char *f)
     *p = '\0';
 }
 
+/* Input bytes buffered for c and not yet run (see server.h). */
+size_t srv_client_qbuf(const srv_client_t *c)
+{
+    return c->io ? c->batch_bytes : resp_parser_pending(&c->parser);
+}
+
 /* CLIENT LIST / CLIENT INFO line for c (see server.h). */
 size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
 {
@@ -1006,11 +1234,14 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     size_t argv_mem = 0;
     /* While c runs a command its whole read batch is still buffered, as
      * Redis's query buffer is until the batch ends. */
-    size_t qbuf = c == srv.current_client ? c->parser.len
-                                          : resp_parser_pending(&c->parser);
-    size_t qfree = c->parser.cap - c->parser.len;
+    size_t qbuf = c->io ? c->batch_bytes
+                  : c == srv.current_client ? c->parser.len
+                                            : resp_parser_pending(&c->parser);
+    size_t qfree = c->io ? srv_io_qbuf_free(c)
+                         : c->parser.cap - c->parser.len;
     size_t omem = srv_client_pending_out(c);
-    size_t oll = (c->flags & SRV_CLIENT_WRITING) &&
+    size_t oll = c->io ? srv_io_unwritten(c) > 0
+                 : (c->flags & SRV_CLIENT_WRITING) &&
                          c->conn.stream.write_queue_size > 0
                      ? 1
                      : 0;
@@ -1023,6 +1254,7 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     srv_pubsub_client_counts(c, &sub, &psub, &ssub);
     srv_multi_info(c, &multi, &multi_mem, &dirty_cas);
     tot = sizeof(*c) + c->parser.cap + c->out.cap + c->wbuf.cap +
+          (c->io ? c->batch_bytes + qfree + srv_io_unwritten(c) : 0) +
           c->parser.argv_cap * sizeof(resp_slice_t) + multi_mem;
     for (int i = 0; i < c->argc; i++)
         argv_mem += c->argv[i].len;
@@ -1075,8 +1307,8 @@ static void client_resume(srv_client_t *c)
         srv_client_free(c);
         return;
     }
-    if (!(c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
-                      SRV_CLIENT_CLOSE_AFTER_REPLY)))
+    if (!c->io && !(c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
+                                SRV_CLIENT_CLOSE_AFTER_REPLY)))
         uv_read_start(&c->conn.stream, on_alloc, on_read);
 }
 
@@ -1139,6 +1371,7 @@ void srv_clients_before_sleep(void)
         c->pending_write = 0;
         client_flush(c);
     }
+    srv_io_flush();
 }
 
 /* Cron: close clients past their soft output limit for too long, free
@@ -1160,7 +1393,7 @@ void srv_clients_cron(void)
         /* Free the query buffer of a client idle for more than 2 s, as
          * Redis's clientsCronResizeQueryBuffer (blocked and paused
          * clients may still use their last command's arguments). */
-        if (!(c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) &&
+        if (!c->io && !(c->flags & (SRV_CLIENT_BLOCKED | SRV_CLIENT_PAUSED)) &&
             (srv.mstime_cache - c->last_interaction_ms) / 1000 > 2)
             resp_parser_release_idle(&c->parser);
         if (limit <= 0 || (c->flags & exempt) ||
@@ -1184,13 +1417,18 @@ void srv_clients_free_all(void)
         if (!(c->flags & SRV_CLIENT_CLOSE_ASAP))
             client_write(c);
     }
-    while (srv.clients)
+    while (srv.clients) {
+        /* Threaded clients still get the replies already made. */
+        if (!(srv.clients->flags & SRV_CLIENT_CLOSE_ASAP))
+            srv.clients->flags |= SRV_CLIENT_CLOSE_AFTER_REPLY;
         srv_client_free(srv.clients);
+    }
+    srv_io_stop();
 }
 
 /* Re-apply configured parser limits to every client (CONFIG SET). */
 void srv_clients_apply_limits(void)
 {
     for (srv_client_t *c = srv.clients; c; c = c->next)
-        client_apply_limits(c);
+        srv_client_apply_limits(c);
 }

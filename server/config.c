@@ -770,17 +770,6 @@ static int check_appendonly(const cdef_t *d, cval_t *v, char *err)
     return 0;
 }
 
-/* io-threads 0 or 1 only, until threaded I/O exists. */
-static int check_io_threads(const cdef_t *d, cval_t *v, char *err)
-{
-    if (v->n > 1) {
-        snprintf(err, ERRSZ, "io-threads greater than 1 is not supported "
-                 "yet: multithreaded I/O arrives in a later release");
-        return -1;
-    }
-    return 0;
-}
-
 /* Redis keeps hz within 1..500 silently. */
 static int check_hz(const cdef_t *d, cval_t *v, char *err)
 {
@@ -861,8 +850,9 @@ static const cdef_t directives[] = {
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, LONG_MAX, 0),
     INT("latency-monitor-threshold", NULL, latency_monitor_threshold, "0", 0,
         INT64_MAX, 0),
-    {"io-threads", NULL, &t_int, OFF(io_threads), W(io_threads), "1", 0, 128,
-     C_IMMUTABLE, NULL, check_io_threads},
+    {"io-threads", NULL, &t_int, OFF(io_threads), W(io_threads), "0", 0, 128,
+     C_IMMUTABLE, NULL, NULL},
+    BOOL("io-threads-do-reads", io_threads_do_reads, "no", C_IMMUTABLE),
     INT("active-expire-effort", NULL, active_expire_effort, "1", 1, 10, 0),
     BOOL("lazyfree-lazy-eviction", lazyfree_lazy_eviction, "no", 0),
     BOOL("lazyfree-lazy-expire", lazyfree_lazy_expire, "no", 0),
@@ -906,6 +896,9 @@ static const cdef_t directives[] = {
         INT64_MAX, 0),
     INT("gc-slice-objects", NULL, gc_slice_objects, "10000", 1, INT64_MAX,
         0),
+    INT("gc-max-cpu-percent", NULL, gc_max_cpu_percent, "25", 1, 100, 0),
+    INT("gc-restart-touched-percent", NULL, gc_restart_touched_pct, "50", 1,
+        100, 0),
     INT("ref-max-depth", NULL, ref_max_depth, "16", 1, 1024, 0),
 };
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))

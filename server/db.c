@@ -1,16 +1,33 @@
 /*
  * db.c - the keyspace: the databases, key lookups with lazy expiry, the
- * binding clocks (LRU / LFU kept in each entry's meta), active expiry and
- * the cron work on the tables.
+ * binding clocks (LRU / LFU kept in each entry's meta), weak bindings,
+ * bindings of emptied containers, active expiry and the cron work on the
+ * tables.
  *
- * Layout: each srv_db_t has `dict` (key -> hp_obj_t*, one strong reference
- * per binding, released by the dict's val_free) and `expires` (key -> v.i,
- * absolute unix ms). Invariant: every key of `expires` is a key of `dict`.
+ * Layout: each srv_db_t has `dict` (key -> binding value) and `expires`
+ * (key -> v.i, absolute unix ms). Invariant: every key of `expires` is a
+ * key of `dict`. A binding value is either an hp_obj_t* holding one
+ * strong reference (every normal key: no extra allocation, no extra
+ * pointer chase), or, with bit 0 set, a weak_binding_t* (REF.LINK ...
+ * WEAK, HEAP.md "Weak references"): a weak reference holding no
+ * refcount. The dict's val_free releases either; strong values go
+ * through hp_decref_deferred, so a big value is freed in slices.
+ *
+ * A binding is dead, and reads as missing through every accessor, when
+ * its TTL passed, when it is weak and its object died (the heap cleared
+ * the weakref), or when its object is an empty container (HEAP.md: empty
+ * containers do not exist as far as names go). Dead bindings are
+ * reclaimed on access; dead weak bindings are also queued by the heap's
+ * clear callback and unbound before the loop sleeps
+ * (srv_db_weak_flush), empty-container bindings found by a sweep that
+ * active expiry runs while some may exist.
+ *
  * Time: expiry decisions of commands use srv_mstime() (the per-command
  * snapshot, as Redis's command time snapshot); active expiry reads the
  * clock. Executor thread only.
  */
 #include "server.h"
+#include "heap_gc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,17 +35,205 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------
- * Dict types
+ * Binding values: strong objects and weak bindings
  * ------------------------------------------------------------------ */
 
-/* val_free of the keyspace dicts: drop the binding's reference. */
+#define WEAK_TAG ((uintptr_t)1)
+
+/* A weak binding: the heap's weakref (its ud points back here), the
+ * keyspace dict it sits in (it follows SWAPDB) and its key, so that the
+ * clear callback can queue it for unbinding without touching a dict. */
+typedef struct weak_binding {
+    struct weak_binding *prev, *next; /* the dead list, once cleared */
+    hp_weakref_t *wr;
+    hp_dict_t *dict;
+    int dead;          /* cleared by the heap, on the dead list */
+    size_t keylen;
+    char key[];
+} weak_binding_t;
+
+static weak_binding_t *dead_head; /* cleared, still bound */
+static size_t ndead;
+
+/* True when binding value v is a weak binding. */
+static inline int value_is_weak(const void *v)
+{
+    return ((uintptr_t)v & WEAK_TAG) != 0;
+}
+
+/* The weak binding of a tagged value. */
+static inline weak_binding_t *value_weak(const void *v)
+{
+    return (weak_binding_t *)((uintptr_t)v & ~WEAK_TAG);
+}
+
+/* Borrowed: the object binding value v stands for, or NULL for a weak
+ * binding whose object died (or is being collected). */
+static inline hp_obj_t *value_obj(const void *v)
+{
+    if (!value_is_weak(v))
+        return (hp_obj_t *)v;
+    return hp_weakref_get(value_weak(v)->wr);
+}
+
+/* Take wb off the dead list if it is on it. */
+static void dead_unlink(weak_binding_t *wb)
+{
+    if (!wb->dead)
+        return;
+    if (wb->prev)
+        wb->prev->next = wb->next;
+    else
+        dead_head = wb->next;
+    if (wb->next)
+        wb->next->prev = wb->prev;
+    wb->prev = wb->next = NULL;
+    wb->dead = 0;
+    ndead--;
+}
+
+/* New tagged binding value: a weak binding of key in dict to target
+ * (borrowed, not shared). NULL on OOM. */
+static void *weak_new(hp_dict_t *dict, const char *key, size_t len,
+                      hp_obj_t *target)
+{
+    weak_binding_t *wb = hp_malloc(sizeof(*wb) + len);
+
+    if (wb == NULL)
+        return NULL;
+    wb->prev = wb->next = NULL;
+    wb->dict = dict;
+    wb->dead = 0;
+    wb->keylen = len;
+    memcpy(wb->key, key, len);
+    wb->wr = hp_weakref_new(target, wb);
+    if (wb->wr == NULL) {
+        hp_free(wb);
+        return NULL;
+    }
+    return (void *)((uintptr_t)wb | WEAK_TAG);
+}
+
+/* Free a weak binding (off the dead list, weakref unregistered). */
+static void weak_free(weak_binding_t *wb)
+{
+    dead_unlink(wb);
+    hp_weakref_free(wb->wr);
+    hp_free(wb);
+}
+
+/* Release a binding value: a strong object's reference goes through the
+ * deferred-free queue (a big value is freed in slices), a weak binding
+ * is freed. NULL: no-op. */
+static void value_release(void *v)
+{
+    if (v == NULL)
+        return;
+    if (value_is_weak(v))
+        weak_free(value_weak(v));
+    else
+        hp_decref_deferred(v);
+}
+
+/* val_free of the keyspace dicts: drop the binding. */
 static void binding_release(void *ptr)
 {
-    hp_decref(ptr);
+    value_release(ptr);
 }
 
 static const hp_dict_type_t keyspace_type = {binding_release};
 static const hp_dict_type_t expires_type = {NULL};
+
+/* The heap cleared weak binding ud (its object died): queue it. Called
+ * inside frees, so no dict is touched; reads already see it missing. */
+void srv_db_weak_cleared(void *ud)
+{
+    weak_binding_t *wb = ud;
+
+    if (wb == NULL || wb->dead)
+        return;
+    wb->dead = 1;
+    wb->prev = NULL;
+    wb->next = dead_head;
+    if (dead_head)
+        dead_head->prev = wb;
+    dead_head = wb;
+    ndead++;
+}
+
+/* True when o is a container with no elements (strings never are). */
+static int obj_is_empty(const hp_obj_t *o)
+{
+    switch (o->type) {
+    case HP_TYPE_LIST:
+        return hp_list_len(o) == 0;
+    case HP_TYPE_HASH:
+        return hp_hash_len(o) == 0;
+    case HP_TYPE_SET:
+        return hp_set_len(o) == 0;
+    case HP_TYPE_ZSET:
+        return hp_zset_len(o) == 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Emptied containers. The binding through which a command empties a
+ * container is deleted by that command, which looked it up live first:
+ * lookups remember the last few live container bindings of the current
+ * command, and a delete of one of them is a normal delete. Any other
+ * binding of an empty container is dead (reclaimed like an expired key).
+ * When a binding to an empty container goes while something else still
+ * holds the container, other names may be bound to it: a sweep over the
+ * keyspaces (run by active expiry) reclaims them.
+ * ------------------------------------------------------------------ */
+
+#define LIVE_MARKS 8
+
+typedef struct live_mark {
+    const hp_dict_entry_t *de;
+    const hp_obj_t *o;
+    uint64_t seq; /* total_commands_processed during the lookup */
+} live_mark_t;
+
+static live_mark_t live_marks[LIVE_MARKS];
+static unsigned int live_next;
+static uint64_t empty_gen;      /* bumped when an empty binding may exist */
+static uint64_t sweep_gen_done; /* empty_gen a complete sweep covered */
+static struct {
+    int active;     /* a sweep is under way (sweep_empty) */
+    int db;
+    uint64_t cursor;
+    uint64_t gen;   /* empty_gen when this sweep started */
+} sweep;
+
+/* Remember that the current command found container binding de live. */
+static void mark_live(const hp_dict_entry_t *de, const hp_obj_t *o)
+{
+    live_mark_t *m = &live_marks[live_next++ % LIVE_MARKS];
+
+    m->de = de;
+    m->o = o;
+    m->seq = srv.stats.total_commands_processed;
+}
+
+/* Whether the current command found binding de (to o) live. */
+static int marked_live(const hp_dict_entry_t *de, const hp_obj_t *o)
+{
+    for (int i = 0; i < LIVE_MARKS; i++)
+        if (live_marks[i].de == de && live_marks[i].o == o &&
+            live_marks[i].seq == srv.stats.total_commands_processed)
+            return 1;
+    return 0;
+}
+
+/* Some binding may now point at an empty container: the next active
+ * expiry cycles sweep the keyspaces. */
+void srv_db_empty_suspect(void)
+{
+    empty_gen++;
+}
 
 /* ---------------------------------------------------------------------
  * Binding clocks: meta holds a 24-bit LRU clock (seconds) or, under an
@@ -152,7 +357,8 @@ int srv_db_init_all(void)
     return 0;
 }
 
-/* Free every database and its bindings. Safe when never initialised. */
+/* Free every database and its bindings (and the values they queued for
+ * deferred freeing). Safe when never initialised. */
 void srv_db_fini_all(void)
 {
     int n = srv.cfg.databases > 0 ? srv.cfg.databases : 1;
@@ -167,6 +373,9 @@ void srv_db_fini_all(void)
     }
     hp_free(srv.dbs);
     srv.dbs = NULL;
+    /* the big values the dicts queued are freed now, not left behind */
+    while (hp_free_step(-1, SIZE_MAX)) {
+    }
 }
 
 /* Point c at database id: 0, or -EINVAL when out of range. */
@@ -179,10 +388,19 @@ int srv_db_select(srv_client_t *c, int64_t id)
     return 0;
 }
 
-/* Number of keys in db (expired ones not yet reclaimed included). */
+/* Number of keys in db: expired and empty-container bindings not yet
+ * reclaimed included (as Redis counts expired keys), weak bindings whose
+ * object died not (they are gone the moment it dies). */
 size_t srv_db_size(const srv_db_t *db)
 {
-    return hp_dict_size(db->dict);
+    size_t n = hp_dict_size(db->dict);
+
+    if (ndead > 0) {
+        for (const weak_binding_t *wb = dead_head; wb; wb = wb->next)
+            if (wb->dict == db->dict && n > 0)
+                n--;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------------
@@ -203,11 +421,31 @@ int64_t srv_db_get_expire(srv_db_t *db, const char *key, size_t len)
 
 /* True when key has a TTL that has passed at the command time. As in
  * Redis a key expiring exactly now is still alive. */
-int srv_db_key_is_expired(srv_db_t *db, const char *key, size_t len)
+static int ttl_passed(srv_db_t *db, const char *key, size_t len)
 {
     int64_t when = srv_db_get_expire(db, key, len);
 
     return when >= 0 && srv_mstime() > when;
+}
+
+/* True when key is bound but reads as missing: its TTL passed, or it is
+ * a weak binding whose object died, or its object is an empty container
+ * (KEYS skips it, WATCH treats it as expired). */
+int srv_db_key_is_expired(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de;
+    hp_obj_t *o;
+
+    if (ttl_passed(db, key, len)) {
+        return 1;
+    }
+    de = hp_dict_find(db->dict, key, len);
+    if (de == NULL) {
+        return 0;
+    }
+    o = value_obj(de->v.ptr);
+    return o == NULL || (o->type != HP_TYPE_STRING && obj_is_empty(o) &&
+                         !marked_live(de, o));
 }
 
 /* True while CLIENT PAUSE holds: keys then look expired but stay, so the
@@ -218,23 +456,40 @@ static int expiry_paused(void)
            srv_mstime_now() < srv.clients_paused_until_ms;
 }
 
+/* Finish removing entry e, already unlinked from db->dict: its TTL,
+ * the entry, then the value (a strong one through the deferred-free
+ * queue; when it was an emptied container that something else still
+ * holds, other names may be bound to it: srv_db_empty_suspect). */
+static void remove_unlinked(srv_db_t *db, hp_dict_entry_t *e)
+{
+    void *val = e->v.ptr;
+
+    if (hp_dict_size(db->expires) > 0) {
+        hp_dict_delete(db->expires, e->key, e->keylen);
+    }
+    hp_dict_entry_free(db->dict, e);
+    if (!value_is_weak(val)) {
+        hp_obj_t *o = val;
+
+        if (o->type != HP_TYPE_STRING && o->refcount > 1 &&
+            obj_is_empty(o)) {
+            srv_db_empty_suspect();
+        }
+    }
+    value_release(val);
+}
+
 /* Remove key's binding and TTL without signalling. key may point into
  * either entry: the dict entry is unlinked first and freed last. 1 if it
  * existed, else 0. */
 static int remove_binding(srv_db_t *db, const char *key, size_t len)
 {
     hp_dict_entry_t *e = hp_dict_unlink(db->dict, key, len);
-    hp_obj_t *val;
 
     if (e == NULL) {
         return 0;
     }
-    if (hp_dict_size(db->expires) > 0) {
-        hp_dict_delete(db->expires, key, len);
-    }
-    val = e->v.ptr;
-    hp_dict_entry_free(db->dict, e);
-    hp_decref(val);
+    remove_unlinked(db, e);
     return 1;
 }
 
@@ -256,7 +511,7 @@ static void delete_expired(srv_db_t *db, const char *key, size_t len)
  * return 1; else 0. */
 static int expire_if_needed(srv_db_t *db, const char *key, size_t len)
 {
-    if (!srv_db_key_is_expired(db, key, len)) {
+    if (!ttl_passed(db, key, len)) {
         return 0;
     }
     if (!expiry_paused()) {
@@ -265,26 +520,137 @@ static int expire_if_needed(srv_db_t *db, const char *key, size_t len)
     return 1;
 }
 
-/* ---------------------------------------------------------------------
- * Lookups
- * ------------------------------------------------------------------ */
-
-/* The live entry of key (lazy expiry applied), or NULL. Borrowed. */
-static hp_dict_entry_t *find_live(srv_db_t *db, const char *key, size_t len)
+/* Finish unbinding the dead binding e (a cleared weak binding, or one
+ * of an empty container), already unlinked from db->dict: WATCH, then a
+ * `del` event. A weak one is a write (its object died); an empty one is
+ * reclaimed as an expired key is, and the container, if something else
+ * still holds it, may be bound to other names too. e is freed. */
+static void dead_unlinked(srv_db_t *db, hp_dict_entry_t *e)
 {
-    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+    void *val = e->v.ptr;
 
-    if (de == NULL || expire_if_needed(db, key, len)) {
-        return NULL;
+    if (hp_dict_size(db->expires) > 0) {
+        hp_dict_delete(db->expires, e->key, e->keylen);
+    }
+    if (value_is_weak(val)) {
+        weak_free(value_weak(val));
+        val = NULL;
+        srv_db_signal_modified(db, e->key, e->keylen);
+    } else {
+        srv_multi_touch_expired(db, e->key, e->keylen);
+        if (((hp_obj_t *)val)->refcount > 1) {
+            srv_db_empty_suspect();
+        }
+    }
+    srv_notify(SRV_NOTIFY_GENERIC, "del", db, e->key, e->keylen);
+    hp_dict_entry_free(db->dict, e);
+    value_release(val);
+}
+
+/* Unbind the dead binding de of db (see dead_unlinked). */
+static void unbind_dead(srv_db_t *db, hp_dict_entry_t *de)
+{
+    dead_unlinked(db, hp_dict_unlink(db->dict, de->key, de->keylen));
+}
+
+/* Unbind every queued weak binding whose object died (before the loop
+ * sleeps; see srv_ref_before_sleep). */
+void srv_db_weak_flush(void)
+{
+    while (dead_head != NULL) {
+        weak_binding_t *wb = dead_head;
+        hp_dict_entry_t *de = NULL;
+        srv_db_t *db = NULL;
+
+        for (int i = 0; i < srv.cfg.databases && srv.dbs; i++) {
+            if (srv.dbs[i].dict == wb->dict) {
+                db = &srv.dbs[i];
+                break;
+            }
+        }
+        if (db != NULL) {
+            de = hp_dict_find(db->dict, wb->key, wb->keylen);
+        }
+        if (de == NULL || value_weak(de->v.ptr) != wb ||
+            !value_is_weak(de->v.ptr)) {
+            dead_unlink(wb); /* not bound any more: nothing to do */
+            continue;
+        }
+        unbind_dead(db, de);
+    }
+}
+
+/* Whether binding de (object o, NULL when weak and dead) reads as
+ * missing for being dead, as opposed to expired. */
+static int binding_dead(const hp_dict_entry_t *de, const hp_obj_t *o)
+{
+    return o == NULL ||
+           (o->type != HP_TYPE_STRING && obj_is_empty(o) &&
+            !marked_live(de, o));
+}
+
+/* hp_dict_add on the keyspace, where a dead binding of key counts as
+ * absent: it is unbound first (only then is the table searched twice).
+ * key must not point into the keyspace entry. NULL on OOM. */
+static hp_dict_entry_t *add_live(srv_db_t *db, const char *key, size_t len,
+                                 int *existed)
+{
+    hp_dict_entry_t *de = hp_dict_add(db->dict, key, len, existed);
+
+    if (de != NULL && *existed && binding_dead(de, value_obj(de->v.ptr))) {
+        unbind_dead(db, de);
+        de = hp_dict_add(db->dict, key, len, existed);
     }
     return de;
 }
 
+/* ---------------------------------------------------------------------
+ * Lookups
+ * ------------------------------------------------------------------ */
+
+/* The live entry of key (lazy expiry applied, dead bindings reclaimed),
+ * or NULL; *obj gets its object. Borrowed. A container binding found
+ * live is remembered for the current command (mark_live). */
+static hp_dict_entry_t *find_live(srv_db_t *db, const char *key, size_t len,
+                                  hp_obj_t **obj)
+{
+    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+    hp_obj_t *o;
+
+    if (de == NULL || expire_if_needed(db, key, len)) {
+        return NULL;
+    }
+    o = value_obj(de->v.ptr);
+    if (o == NULL || o->type != HP_TYPE_STRING) {
+        if (o == NULL || obj_is_empty(o)) {
+            /* a command that emptied it through this name deletes it */
+            if (o == NULL || !marked_live(de, o)) {
+                unbind_dead(db, de);
+            }
+            return NULL;
+        }
+        mark_live(de, o);
+    }
+    *obj = o;
+    return de;
+}
+
+/* Borrowed object bound to key (weak bindings followed), NULL when not
+ * bound or a weak binding's object died. No expiry, no reclaim, no
+ * stats. */
+hp_obj_t *srv_db_peek(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+
+    return de ? value_obj(de->v.ptr) : NULL;
+}
+
 /* Borrowed value of key for reading: counts hits/misses, touches the
- * clock. NULL when missing or expired. */
+ * clock. NULL when missing, expired or dead. */
 hp_obj_t *srv_db_lookup_read(srv_db_t *db, const char *key, size_t len)
 {
-    hp_dict_entry_t *de = find_live(db, key, len);
+    hp_obj_t *o = NULL;
+    hp_dict_entry_t *de = find_live(db, key, len, &o);
 
     if (de == NULL) {
         srv.stats.keyspace_misses++;
@@ -293,34 +659,36 @@ hp_obj_t *srv_db_lookup_read(srv_db_t *db, const char *key, size_t len)
     }
     srv.stats.keyspace_hits++;
     clock_touch(de);
-    return de->v.ptr;
+    return o;
 }
 
 /* Borrowed value of key for writing: touches the clock, no stats. */
 hp_obj_t *srv_db_lookup_write(srv_db_t *db, const char *key, size_t len)
 {
-    hp_dict_entry_t *de = find_live(db, key, len);
+    hp_obj_t *o = NULL;
+    hp_dict_entry_t *de = find_live(db, key, len, &o);
 
     if (de == NULL) {
         return NULL;
     }
     clock_touch(de);
-    return de->v.ptr;
+    return o;
 }
 
 /* Borrowed value of key with lazy expiry only: no stats, no clock. */
 hp_obj_t *srv_db_lookup_nostats(srv_db_t *db, const char *key, size_t len)
 {
-    hp_dict_entry_t *de = find_live(db, key, len);
+    hp_obj_t *o = NULL;
 
-    return de ? de->v.ptr : NULL;
+    return find_live(db, key, len, &o) ? o : NULL;
 }
 
 /* Idle time of key's binding in ms at the LRU clock's resolution (1 s),
  * or -1 when the key is missing. No stats, no touch, lazy expiry. */
 int64_t srv_db_idle_ms(srv_db_t *db, const char *key, size_t len)
 {
-    hp_dict_entry_t *de = find_live(db, key, len);
+    hp_obj_t *o;
+    hp_dict_entry_t *de = find_live(db, key, len, &o);
     uint32_t now = lru_clock();
     uint32_t then;
 
@@ -338,7 +706,8 @@ int64_t srv_db_idle_ms(srv_db_t *db, const char *key, size_t len)
  * key is missing. No stats, no touch, lazy expiry. */
 int srv_db_lfu_freq(srv_db_t *db, const char *key, size_t len)
 {
-    hp_dict_entry_t *de = find_live(db, key, len);
+    hp_obj_t *o;
+    hp_dict_entry_t *de = find_live(db, key, len, &o);
 
     return de ? (int)lfu_decayed(de->meta) : -1;
 }
@@ -384,22 +753,22 @@ void srv_db_signal_modified(srv_db_t *db, const char *key, size_t len)
     srv.stats.dirty++;
 }
 
-/* Bind key to val (own reference taken). An overwrite keeps the LFU
- * counter of the old binding (Redis dbOverwrite) but starts a new LRU
- * age. 0 or -ENOMEM (nothing changed). */
-int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
-               int flags)
+/* Bind key to binding value v (a strong reference already taken, or a
+ * weak binding), replacing what key held (released; its TTL dropped
+ * unless keepttl). An overwrite keeps the LFU counter of the old
+ * binding (Redis dbOverwrite) but starts a new LRU age. Signals the key;
+ * "new" when it was not bound. 0 or -ENOMEM (v not consumed). */
+static int bind_value(srv_db_t *db, const char *key, size_t len, void *v,
+                      int keepttl)
 {
     hp_dict_entry_t *de;
-    hp_obj_t *old = NULL;
+    void *old = NULL;
     int existed;
 
-    expire_if_needed(db, key, len);
-    de = hp_dict_add(db->dict, key, len, &existed);
+    de = add_live(db, key, len, &existed);
     if (de == NULL) {
         return -ENOMEM;
     }
-    hp_incref(val);
     if (existed) {
         old = de->v.ptr;
         if (!srv_db_lfu_enabled()) {
@@ -408,11 +777,11 @@ int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
     } else {
         de->meta = clock_new();
     }
-    de->v.ptr = val;
-    if (!(flags & SRV_SET_KEEPTTL) && hp_dict_size(db->expires) > 0) {
+    de->v.ptr = v;
+    if (!keepttl && hp_dict_size(db->expires) > 0) {
         hp_dict_delete(db->expires, key, len);
     }
-    hp_decref(old);
+    value_release(old);
     srv_db_signal_modified(db, key, len);
     if (!existed) {
         srv_notify(SRV_NOTIFY_NEW, "new", db, key, len);
@@ -420,15 +789,65 @@ int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
     return 0;
 }
 
-/* Bind key to val only if absent after lazy expiry: 1 added (signals the
- * key as modified), 0 existed, -ENOMEM. */
+/* Bind key to val (own reference taken), as a normal key even when key
+ * was a weak binding. A dead binding of key is reclaimed first. 0 or
+ * -ENOMEM (nothing changed). */
+int srv_db_set(srv_db_t *db, const char *key, size_t len, hp_obj_t *val,
+               int flags)
+{
+    int rc;
+
+    expire_if_needed(db, key, len);
+    hp_incref(val);
+    rc = bind_value(db, key, len, val, (flags & SRV_SET_KEEPTTL) != 0);
+    if (rc < 0) {
+        hp_decref(val);
+    }
+    return rc;
+}
+
+/* Bind key weakly to target (REF.LINK ... WEAK): no reference taken; the
+ * binding vanishes when target dies. Replaces what key held and drops
+ * its TTL. 0, -ENOMEM, -EINVAL (target shared: privatise it first). */
+int srv_db_set_weak(srv_db_t *db, const char *key, size_t len,
+                    hp_obj_t *target)
+{
+    void *v;
+
+    if (target == NULL || hp_obj_is_shared(target)) {
+        return -EINVAL;
+    }
+    expire_if_needed(db, key, len);
+    v = weak_new(db->dict, key, len, target);
+    if (v == NULL) {
+        return -ENOMEM;
+    }
+    if (bind_value(db, key, len, v, 0) < 0) {
+        weak_free(value_weak(v));
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Whether key of db is a weak binding (1) or not (0: normal or not
+ * bound). No expiry, no reclaim. */
+int srv_db_is_weak(srv_db_t *db, const char *key, size_t len)
+{
+    hp_dict_entry_t *de = hp_dict_find(db->dict, key, len);
+
+    return de != NULL && value_is_weak(de->v.ptr);
+}
+
+/* Bind key to val only if absent after lazy expiry (dead bindings
+ * reclaimed): 1 added (signals the key as modified), 0 existed,
+ * -ENOMEM. */
 int srv_db_add(srv_db_t *db, const char *key, size_t len, hp_obj_t *val)
 {
     hp_dict_entry_t *de;
     int existed;
 
     expire_if_needed(db, key, len);
-    de = hp_dict_add(db->dict, key, len, &existed);
+    de = add_live(db, key, len, &existed);
     if (de == NULL) {
         return -ENOMEM;
     }
@@ -445,15 +864,24 @@ int srv_db_add(srv_db_t *db, const char *key, size_t len, hp_obj_t *val)
 
 /* Delete key and its TTL: 1 if a live key was deleted (signalled), 0 if
  * it was missing or expired (an expired key is reclaimed and counted as
- * expired, as DEL does in Redis). */
+ * expired, as DEL does in Redis) or dead (a weak binding whose object
+ * died, an empty container not emptied through this name by the current
+ * command: reclaimed). The value goes through the deferred-free queue. */
 int srv_db_delete(srv_db_t *db, const char *key, size_t len)
 {
+    hp_dict_entry_t *e;
+
     if (expire_if_needed(db, key, len)) {
         return 0;
     }
-    if (!remove_binding(db, key, len)) {
+    if ((e = hp_dict_unlink(db->dict, key, len)) == NULL) {
         return 0;
     }
+    if (binding_dead(e, value_obj(e->v.ptr))) {
+        dead_unlinked(db, e);
+        return 0;
+    }
+    remove_unlinked(db, e);
     srv_db_signal_modified(db, key, len);
     return 1;
 }
@@ -487,16 +915,17 @@ int srv_db_persist(srv_db_t *db, const char *key, size_t len)
 }
 
 /* Move the binding of skey in sdb to dkey in ddb (RENAME, MOVE): the
- * value, its TTL and its clock go along; an existing dkey is replaced.
- * skey must be live and differ from dkey when sdb == ddb. Signals both
- * keys and counts one change, as Redis does. 0, -ENOENT, -ENOMEM (nothing
- * changed). */
+ * value (a weak binding stays weak), its TTL and its clock go along; an
+ * existing dkey is replaced. skey must be live and differ from dkey when
+ * sdb == ddb. Signals both keys and counts one change, as Redis does.
+ * 0, -ENOENT, -ENOMEM (nothing changed). */
 int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
                   srv_db_t *ddb, const char *dkey, size_t dlen)
 {
     hp_dict_entry_t *se = hp_dict_find(sdb->dict, skey, slen);
     hp_dict_entry_t *de;
-    hp_obj_t *val, *old = NULL;
+    hp_obj_t *o;
+    void *val, *old = NULL;
     int64_t when = srv_db_get_expire(sdb, skey, slen);
     uint32_t meta;
     int existed;
@@ -505,12 +934,21 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
                        memcmp(skey, dkey, slen) == 0)) {
         return -ENOENT;
     }
-    val = se->v.ptr;
+    if ((o = value_obj(se->v.ptr)) == NULL) {
+        return -ENOENT;
+    }
     meta = se->meta;
-    hp_incref(val);
+    if (value_is_weak(se->v.ptr)) {
+        if ((val = weak_new(ddb->dict, dkey, dlen, o)) == NULL) {
+            return -ENOMEM;
+        }
+    } else {
+        hp_incref(o);
+        val = o;
+    }
     de = hp_dict_add(ddb->dict, dkey, dlen, &existed);
     if (de == NULL) {
-        hp_decref(val);
+        value_release(val);
         return -ENOMEM;
     }
     if (existed) {
@@ -519,7 +957,7 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
     de->v.ptr = val;
     de->meta = meta;
     srv_db_persist(ddb, dkey, dlen);
-    hp_decref(old);
+    value_release(old);
     if (when != -1 && srv_db_set_expire(ddb, dkey, dlen, when) != 0) {
         remove_binding(ddb, dkey, dlen);
         return -ENOMEM;
@@ -540,7 +978,7 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
 /* Empty one database's tables. Returns the keys removed. */
 static int64_t flush_one(srv_db_t *db)
 {
-    int64_t n = (int64_t)hp_dict_size(db->dict);
+    int64_t n = (int64_t)srv_db_size(db);
 
     hp_dict_clear(db->dict);
     hp_dict_clear(db->expires);
@@ -549,9 +987,11 @@ static int64_t flush_one(srv_db_t *db)
     return n;
 }
 
-/* Empty database dbnum, or all of them with -1. Freeing is left to the
- * heap, which defers large objects, so async and sync behave alike.
- * Returns the number of keys removed (0 for an out-of-range dbnum). */
+/* Empty database dbnum, or all of them with -1. Every strong value goes
+ * through the heap's deferred-free queue (big ones are freed in slices
+ * between ticks), so ASYNC and sync behave alike; weak bindings elsewhere
+ * to the objects that die are unbound before the loop sleeps. Returns
+ * the number of keys removed (0 for an out-of-range dbnum). */
 int64_t srv_db_flush(int dbnum, int async)
 {
     int64_t removed = 0;
@@ -592,6 +1032,7 @@ int srv_db_swap(int a, int b)
     srv.dbs[b].expires = tmp.expires;
     srv.dbs[b].avg_ttl = tmp.avg_ttl;
     srv.dbs[b].expires_cursor = tmp.expires_cursor;
+    sweep.active = 0; /* a sweep under way starts over */
     srv_blocked_signal_db(&srv.dbs[a]); /* clients blocked on keys */
     srv_blocked_signal_db(&srv.dbs[b]);
     return 0;
@@ -781,6 +1222,59 @@ static void expire_cycle_done(int64_t start, const expire_stats_t *total)
     srv.stats.expired_stale_perc = (uint64_t)(stale_ratio * 10000 + 0.5);
 }
 
+/* The sweep for bindings of emptied containers (and cleared weak
+ * bindings): while empty_gen moved past the last complete sweep, each
+ * active expiry cycle scans a few buckets of the keyspaces, database
+ * after database, and reclaims the dead bindings it meets. */
+
+/* hp_dict_scan callback: collect the entries of one keyspace bucket. */
+static void sweep_collect(void *ud, const hp_dict_entry_t *e)
+{
+    expire_sample_t *s = ud;
+
+    if (s->n < EXPIRE_BATCH) {
+        s->e[s->n++] = (hp_dict_entry_t *)e;
+    }
+}
+
+/* Scan up to `buckets` keyspace buckets of the sweep. Entries of one
+ * bucket are reclaimed one at a time: unbinding frees only its own. */
+static void sweep_empty(int64_t buckets)
+{
+    if (empty_gen == sweep_gen_done || srv.dbs == NULL) {
+        return;
+    }
+    if (!sweep.active) {
+        sweep.active = 1;
+        sweep.db = 0;
+        sweep.cursor = 0;
+        sweep.gen = empty_gen;
+    }
+    while (buckets-- > 0) {
+        srv_db_t *db = &srv.dbs[sweep.db];
+        expire_sample_t smp = {.n = 0};
+
+        if (hp_dict_size(db->dict) > 0) {
+            sweep.cursor = hp_dict_scan(db->dict, sweep.cursor,
+                                        sweep_collect, &smp);
+        } else {
+            sweep.cursor = 0;
+        }
+        for (size_t i = 0; i < smp.n; i++) {
+            hp_dict_entry_t *de = smp.e[i];
+
+            if (binding_dead(de, value_obj(de->v.ptr))) {
+                unbind_dead(db, de);
+            }
+        }
+        if (sweep.cursor == 0 && ++sweep.db >= srv.cfg.databases) {
+            sweep.active = 0;
+            sweep_gen_done = sweep.gen;
+            return;
+        }
+    }
+}
+
 /* One active expiry cycle: slow (cron) or fast (before sleeping). */
 void srv_db_active_expire(int slow)
 {
@@ -793,6 +1287,7 @@ void srv_db_active_expire(int slow)
         expiry_paused()) {
         return;
     }
+    sweep_empty(slow ? 1000 : 20);
     if (!slow && !fast_cycle_due(&p, start)) {
         return;
     }

@@ -10,7 +10,8 @@
  * (higher = better to evict), and the best still existing candidate is
  * evicted. Random policies pick a random key, databases round robin.
  *
- * Memory: the whole of hp_mem_used() counts; nothing is excluded (Redis
+ * Memory: hp_mem_used() counts, less the bytes still queued for deferred
+ * freeing (over_limit); nothing else is excluded (Redis
  * leaves out replication and AOF buffers, which gencache does not have).
  * A call runs for at most EVICT_TIME_LIMIT_US; if memory is still over
  * the limit then, the work continues between loop iterations (an idle
@@ -19,6 +20,7 @@
  * Redis. Executor thread only.
  */
 #include "server.h"
+#include "heap_gc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -327,11 +329,16 @@ static void evict_key(int dbid, const char *key, size_t len)
     }
 }
 
-/* True when used memory is past maxmemory (none excluded). */
+/* True when used memory is past maxmemory. Bytes of evicted or deleted
+ * values still waiting in the deferred-free queue are not counted: they
+ * are on their way out, and counting them would evict everything while
+ * the queue drains (HEAP.md "Eviction and expiry"). */
 static int over_limit(void)
 {
-    return srv.cfg.maxmemory > 0 &&
-           hp_mem_used() > (size_t)srv.cfg.maxmemory;
+    size_t used = hp_mem_used(), queued = hp_free_pending_bytes();
+
+    used = queued < used ? used - queued : 0;
+    return srv.cfg.maxmemory > 0 && used > (size_t)srv.cfg.maxmemory;
 }
 
 /* The idle handle is closed: it may be started again. */

@@ -134,8 +134,11 @@ void srv_info_cron(void)
     }
     metric_sample(&metrics[MET_OPS], srv.stats.total_commands_processed,
                   now);
-    metric_sample(&metrics[MET_NET_IN], srv.stats.net_input_bytes, now);
-    metric_sample(&metrics[MET_NET_OUT], srv.stats.net_output_bytes, now);
+    metric_sample(&metrics[MET_NET_IN],
+                  srv.stats.net_input_bytes + srv_io_net_input_bytes(), now);
+    metric_sample(&metrics[MET_NET_OUT],
+                  srv.stats.net_output_bytes + srv_io_net_output_bytes(),
+                  now);
 }
 
 /* ---------------------------------------------------------------------
@@ -263,7 +266,7 @@ static void section_server(resp_buf_t *b)
     add(b, "executable:%s\r\nconfig_file:%s\r\nio_threads_active:%d\r\n"
            "gencache_version:%s\r\n",
         exe, srv.cfg.configfile ? srv.cfg.configfile : "",
-        srv.cfg.io_threads > 0, SRV_GENCACHE_VERSION);
+        srv_io_active(), SRV_GENCACHE_VERSION);
 }
 
 static void section_clients(resp_buf_t *b)
@@ -273,7 +276,7 @@ static void section_clients(resp_buf_t *b)
     uint64_t blocked = 0, with_timeout = 0;
 
     for (c = srv.clients; c != NULL; c = c->next) {
-        size_t in = resp_parser_pending(&c->parser);
+        size_t in = srv_client_qbuf(c);
         if (in > max_in) {
             max_in = in;
         }
@@ -382,8 +385,9 @@ static void section_stats(resp_buf_t *b)
         (unsigned long long)s->total_connections_received,
         (unsigned long long)s->total_commands_processed,
         (unsigned long long)metric_get(&metrics[MET_OPS]),
-        (unsigned long long)s->net_input_bytes,
-        (unsigned long long)s->net_output_bytes);
+        (unsigned long long)(s->net_input_bytes + srv_io_net_input_bytes()),
+        (unsigned long long)(s->net_output_bytes +
+                             srv_io_net_output_bytes()));
     add(b, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n"
            "instantaneous_input_kbps:%.2f\r\n"
            "instantaneous_output_kbps:%.2f\r\n"
@@ -550,23 +554,28 @@ static void section_gc(resp_buf_t *b)
         (unsigned long long)st.slice_time_max_us);
     add(b, "gc_last_collection_duration_us:%llu\r\n"
         "gc_collection_progress_pct:%d\r\ngc_weakrefs_cleared:%llu\r\n"
-        "gc_bytes_reclaimed:%llu\r\n",
+        "gc_bytes_reclaimed:%llu\r\ngc_collections_restarted:%llu\r\n",
         (unsigned long long)st.last_duration_us, st.progress_pct,
         (unsigned long long)st.weakrefs_cleared,
-        (unsigned long long)st.bytes_reclaimed);
+        (unsigned long long)st.bytes_reclaimed,
+        (unsigned long long)st.restarted);
 }
 
-/* References and deferred freeing (the INFO heap fields the heap can
- * report: object counts and pending bytes are not kept by it). */
+/* INFO heap: exactly HEAP.md's fields (objects, references, the
+ * deferred-free queue). */
 static void section_heap(resp_buf_t *b)
 {
     hp_gc_stats_t st;
 
     hp_gc_stats(&st);
+    add(b, "heap_objects:%zu\r\nheap_container_objects:%zu\r\n",
+        hp_obj_count(), hp_obj_container_count());
     add(b, "heap_ref_elements_strong:%zu\r\nheap_ref_elements_weak:%zu\r\n"
         "heap_weakly_referenced_objects:%zu\r\n"
-        "heap_deferred_free_pending_objects:%zu\r\n", st.ref_strong,
-        st.ref_weak, st.weakly_referenced, hp_free_pending());
+        "heap_deferred_free_pending_objects:%zu\r\n"
+        "heap_deferred_free_pending_bytes:%zu\r\n", st.ref_strong,
+        st.ref_weak, st.weakly_referenced, hp_free_pending(),
+        hp_free_pending_bytes());
 }
 
 static void section_keyspace(resp_buf_t *b)
@@ -582,6 +591,13 @@ static void section_keyspace(resp_buf_t *b)
         add(b, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys,
             hp_dict_size(db->expires), (long long)db->avg_ttl);
     }
+}
+
+/* # Threads: whether I/O threads run, and each one's counters. */
+static void section_threads(resp_buf_t *b)
+{
+    add(b, "io_threads_active:%d\r\n", srv_io_active());
+    srv_io_info(b);
 }
 
 /* ---------------------------------------------------------------------
@@ -609,6 +625,7 @@ static const section_t sections[] = {
     {"latencystats", "Latencystats", 0, section_latencystats},
     {"gc", "GC", 1, section_gc},
     {"heap", "Heap", 1, section_heap},
+    {"threads", "Threads", 1, section_threads},
     {"cluster", "Cluster", 1, section_cluster},
     {"keyspace", "Keyspace", 1, section_keyspace},
 };

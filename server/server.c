@@ -120,7 +120,7 @@ static void on_check(uv_check_t *h)
  * so a server that uses no references pays nothing. */
 static void on_gc_idle(uv_idle_t *h)
 {
-    if (!hp_gc_step(hp_gc_config.slice_budget_us)) {
+    if (!srv_gc_idle_turn()) {
         uv_idle_stop(h);
         gc_idle_active = 0;
     }
@@ -337,6 +337,8 @@ int srv_main(int argc, char **argv)
     loop_ready = 1;
     rc = srv_db_init_all();
     srv_ref_init();
+    if (rc == 0)
+        rc = srv_io_start();
     if (rc == 0)
         rc = srv_net_listen();
     if (rc == 0)

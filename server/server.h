@@ -109,6 +109,7 @@ typedef struct srv_db {
 #define SRV_CLIENT_PAUSED (1u << 9)   /* waiting for CLIENT UNPAUSE */
 #define SRV_CLIENT_WRITING (1u << 10) /* a uv_write is in flight */
 #define SRV_CLIENT_CLOSING (1u << 11) /* uv_close called; no more I/O */
+#define SRV_CLIENT_IO_GONE (1u << 12) /* its I/O thread closed the socket */
 
 enum srv_reply_mode {
     SRV_REPLY_ON = 0,
@@ -165,6 +166,16 @@ struct srv_client {
     struct srv_blocked_state *bstate; /* keys and command of a client
                                          BLOCKED on keys, else NULL
                                          (owned, blocked.c) */
+    /* With io-threads (iothread.c): the connection lives on an I/O
+     * thread, and commands arrive here as batches. */
+    struct srv_conn *io;       /* the I/O thread's half, or NULL when the
+                                  socket is on the executor's loop (it is
+                                  only a token here: never dereferenced) */
+    struct srv_batch *batch_head, *batch_tail; /* batches not yet run
+                                                  (owned) */
+    size_t batch_bytes;        /* input bytes those batches carry */
+    size_t ack_bytes;          /* bytes of batches run, not yet told */
+    uint32_t ack_batches;      /* batches run, not yet told */
 };
 
 /* ---------------------------------------------------------------------
@@ -232,9 +243,10 @@ typedef struct srv_config {
     int64_t slowlog_log_slower_than;   /* us, -1 disables, 0 logs all */
     int64_t slowlog_max_len;
     int64_t latency_monitor_threshold; /* ms, 0 = off */
-    int io_threads;                    /* 0 = none (issue 5); 1 (the Redis
-                                          default) also means no extra
-                                          thread: threads active when > 1 */
+    int io_threads;                    /* I/O threads, 0 = none: the
+                                          executor's loop does the I/O */
+    int io_threads_do_reads;           /* Redis's name, kept for config
+                                          files: I/O threads always read */
     int active_expire_enabled;         /* DEBUG SET-ACTIVE-EXPIRE */
     int active_expire_effort;          /* 1..10 */
     int lazyfree_lazy_user_del;        /* DEL behaves like UNLINK */
@@ -266,6 +278,8 @@ typedef struct srv_config {
     int64_t gc_threshold0, gc_threshold1, gc_threshold2;
     int64_t gc_slice_budget_us;
     int64_t gc_slice_objects;
+    int64_t gc_max_cpu_percent;        /* pacing (t_gc.c), 1..100 */
+    int64_t gc_restart_touched_pct;    /* restart rule, 1..100 */
     int64_t ref_max_depth;             /* REF.GET DEPTH limit */
     /* Added for eviction (evict.c, db.c's LFU counter). */
     int lfu_log_factor;                /* lfu-log-factor */
@@ -486,6 +500,22 @@ size_t srv_db_size(const srv_db_t *db);
 void srv_db_active_expire(int slow);
 /* Cron: incremental rehashing, shrinking of sparse tables. */
 void srv_db_cron(void);
+/* Weak bindings (REF.LINK ... WEAK; db.c). Bind key weakly to target (no
+ * reference held; the key vanishes when target dies): 0, -ENOMEM,
+ * -EINVAL (shared target). Whether key is a weak binding. */
+int srv_db_set_weak(srv_db_t *db, const char *key, size_t len,
+                    hp_obj_t *target);
+int srv_db_is_weak(srv_db_t *db, const char *key, size_t len);
+/* The heap cleared weak binding ud (clear callback: queue only) and,
+ * before the loop sleeps, unbind the queued ones (`del`, WATCH). */
+void srv_db_weak_cleared(void *ud);
+void srv_db_weak_flush(void);
+/* Borrowed object bound to key (weak bindings followed) without expiry,
+ * reclaim or stats; NULL when unbound or a weak binding's object died. */
+hp_obj_t *srv_db_peek(srv_db_t *db, const char *key, size_t len);
+/* A binding may have been left on an emptied container (it reads as
+ * missing): active expiry sweeps the keyspaces for it. */
+void srv_db_empty_suspect(void);
 /* Move skey's binding (value, TTL, clock) in sdb to dkey in ddb, replacing
  * dkey (RENAME, MOVE). Signals both keys, counts one change. 0, -ENOENT,
  * -ENOMEM. */
@@ -718,11 +748,19 @@ int srv_evict_pending(void);
 void srv_gc_wake(void);
 /* Copy srv.cfg's gc-* values into hp_gc_config (config.c, t_gc.c). */
 void srv_gc_sync_config(void);
+/* One turn of the collector's idle handle: a paced slice (t_gc.c).
+ * Returns 1 while collector or deferred-free work remains. */
+int srv_gc_idle_turn(void);
 /* Weak elements vanishing: register the heap's clear callback (startup),
  * publish the queued events (before sleeping), free it all (shutdown). */
 void srv_ref_init(void);
 void srv_ref_before_sleep(void);
 void srv_ref_fini(void);
+/* COPY: give dst (a fresh copy of src, not yet bound) src's reference
+ * elements and remember dst's name key in db for its weak-element
+ * events. 0 or -1 (OOM). */
+int srv_ref_copy(srv_db_t *db, const char *key, size_t klen, hp_obj_t *dst,
+                 const hp_obj_t *src);
 
 /* ---------------------------------------------------------------------
  * Clients blocked on keys (blocked.c)
@@ -789,5 +827,80 @@ void srv_blocked_fini(void);
 /* Run the commands buffered for c, an unblocked client, then keep
  * reading (client.c). */
 void srv_client_resume_input(srv_client_t *c);
+
+/* ---------------------------------------------------------------------
+ * I/O threads (iothread.c): io-threads N > 0 moves every connection to
+ * one of N threads with their own loops. A thread reads, parses complete
+ * commands into a batch and hands it to the executor; the executor runs
+ * the commands and hands the reply bytes back. Messages go through
+ * lock-free queues with one uv_async_send per loop iteration, never one
+ * per command. The executor's srv_client_t and the thread's srv_conn_t
+ * are two halves: each is touched by its own thread only.
+ * ------------------------------------------------------------------ */
+
+/* One parsed command of a batch: argv slices into the batch's bytes. */
+typedef struct srv_batch_cmd {
+    int argc;
+    int inline_cmd;
+    resp_slice_t *argv;
+} srv_batch_cmd_t;
+
+/* Complete commands read by an I/O thread, in order (one block, owned by
+ * whoever holds it: the thread until pushed, then the executor). */
+typedef struct srv_batch {
+    struct srv_batch *next;  /* in the client's queue */
+    int ncmds;
+    int pos;                 /* next command to run */
+    size_t bytes;            /* input bytes it accounts for */
+    const char *error;       /* a protocol error after the commands
+                                (static text, RESP_ERR_PROTO), or NULL */
+    int error_rc;            /* RESP_ERR_* with error, else 0 */
+    srv_batch_cmd_t cmds[];  /* then the slices, then the bytes */
+} srv_batch_t;
+
+/* Free a batch (executor). */
+void srv_batch_free(srv_batch_t *b);
+/* Start cfg.io_threads I/O threads (none when 0). 0 / -errno. */
+int srv_io_start(void);
+/* Stop and join every I/O thread, after closing their connections
+ * (shutdown). Clients still waiting for their thread are freed. */
+void srv_io_stop(void);
+/* True when connections live on I/O threads. */
+int srv_io_active(void);
+/* Hand the connected socket fd (now owned by the thread) of the new
+ * client c to the least loaded I/O thread with the parser limits l.
+ * 0 / -ENOMEM (fd then closed by the caller). */
+int srv_io_attach(srv_client_t *c, uv_os_sock_t fd, int unix_socket,
+                  const resp_limits_t *l);
+/* Hand c->out (its bytes, then an empty buffer is left) and the batches
+ * acknowledged since the last call to c's thread. 0 / -ENOMEM. */
+int srv_io_send_out(srv_client_t *c);
+/* Tell c's thread the new parser limits (after AUTH, CONFIG SET). */
+void srv_io_set_limits(srv_client_t *c, const resp_limits_t *l);
+/* Close c's socket: after writing what was handed over (graceful) or at
+ * once. The thread answers with srv_client_io_gone. */
+void srv_io_close(srv_client_t *c, int graceful);
+/* The thread's half of a client the executor is done with may go. */
+void srv_io_release(srv_client_t *c);
+/* Reply bytes handed to c's thread and not yet written to the socket. */
+size_t srv_io_unwritten(const srv_client_t *c);
+/* Free bytes of the query buffer c's thread holds (CLIENT LIST). */
+size_t srv_io_qbuf_free(const srv_client_t *c);
+/* Wake every thread that has messages (end of the executor's tick). */
+void srv_io_flush(void);
+/* Bytes read and written by all I/O threads (INFO stats). */
+uint64_t srv_io_net_input_bytes(void);
+uint64_t srv_io_net_output_bytes(void);
+/* Append the INFO "# Threads" fields (io_thread_N:...) to b. */
+void srv_io_info(resp_buf_t *b);
+
+/* Executor callbacks of iothread.c (client.c): a batch arrived for c
+ * (ownership passes), or c's thread closed its socket. */
+void srv_client_io_batch(srv_client_t *c, srv_batch_t *b);
+void srv_client_io_gone(srv_client_t *c);
+/* Input bytes buffered for c and not yet run (INFO, CLIENT LIST). */
+size_t srv_client_qbuf(const srv_client_t *c);
+/* Apply the configured parser limits to c (and tell its thread). */
+void srv_client_apply_limits(srv_client_t *c);
 
 #endif /* GENCACHE_SERVER_SERVER_H */

@@ -1,6 +1,7 @@
 /*
- * t_gc.c - the GC command (HEAP.md "GC command and INFO") and the copy of
- * the gc-* config values into the heap's hp_gc_config.
+ * t_gc.c - the GC command (HEAP.md "GC command and INFO"), the copy of
+ * the gc-* config values into the heap's hp_gc_config, and the pacing of
+ * the collector's slices against client work (HEAP.md "Pacing").
  *
  * GC COLLECT [0|1|2], GC STATS, GC ENABLE, GC DISABLE,
  * GC THRESHOLD [t0 [t1 [t2]]], GC HELP.
@@ -12,6 +13,46 @@
 
 #include "commands.h"
 
+static hp_gc_pacer_t pacer;
+
+/* Microseconds of the loop's monotonic clock, read now. */
+static uint64_t mono_us(void)
+{
+    return uv_hrtime() / 1000u;
+}
+
+/* One turn of the collector's idle handle (server.c's on_gc_idle).
+ * While a collection is in progress or due, a slice runs only when the
+ * pacer allows it: at most gc-max-cpu-percent of the executor's time
+ * while commands keep arriving, back to back when none came for
+ * HP_GC_PACE_IDLE_US. Deferred freeing is not paced (it also runs while
+ * the collection waits), and with nothing to do the handle is not
+ * running at all. Returns 1 while work
+ * remains (the handle stays on). */
+int srv_gc_idle_turn(void)
+{
+    int64_t budget = hp_gc_config.slice_budget_us;
+    uint64_t t0, t1;
+    int more;
+
+    if (!hp_gc_in_progress() && !hp_gc_due())
+        return hp_gc_step(budget);
+    t0 = mono_us();
+    budget = hp_gc_pace(&pacer, t0, srv.stats.total_commands_processed,
+                        hp_gc_config.max_cpu_percent, budget);
+    if (budget == 0) {
+        /* the collection waits its turn; queued bodies are not paced */
+        if (hp_free_pending() > 0)
+            hp_free_step(hp_gc_config.slice_budget_us,
+                         hp_gc_config.slice_objects);
+        return 1;
+    }
+    more = hp_gc_step(budget);
+    t1 = mono_us();
+    hp_gc_pace_charge(&pacer, t0, t1);
+    return more;
+}
+
 /* Copy srv.cfg's gc-* values into hp_gc_config (config load, CONFIG SET,
  * the GC subcommands that change them). */
 void srv_gc_sync_config(void)
@@ -22,6 +63,8 @@ void srv_gc_sync_config(void)
     hp_gc_config.threshold2 = (size_t)srv.cfg.gc_threshold2;
     hp_gc_config.slice_budget_us = srv.cfg.gc_slice_budget_us;
     hp_gc_config.slice_objects = (size_t)srv.cfg.gc_slice_objects;
+    hp_gc_config.max_cpu_percent = (int)srv.cfg.gc_max_cpu_percent;
+    hp_gc_config.restart_touched_pct = (int)srv.cfg.gc_restart_touched_pct;
     srv_gc_wake();
 }
 

@@ -361,6 +361,12 @@ void cmd_copy(srv_client_t *c)
         return;
     }
     copy = copy_value(o);
+    /* Reference elements are copied as references, not labels. */
+    if (copy != NULL &&
+        srv_ref_copy(dst, dkey->ptr, dkey->len, copy, o) != 0) {
+        hp_decref(copy);
+        copy = NULL;
+    }
     if (copy == NULL || srv_db_set(dst, dkey->ptr, dkey->len, copy, 0) != 0) {
         hp_decref(copy);
         srv_reply_oom(c);

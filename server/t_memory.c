@@ -26,12 +26,13 @@ void cmd_memory(srv_client_t *c)
 static size_t key_usage(srv_db_t *db, const resp_slice_t *key)
 {
     hp_dict_entry_t *e;
+    hp_obj_t *o;
     size_t n;
 
-    if (!srv_db_lookup_nostats(db, key->ptr, key->len))
+    if (!(o = srv_db_lookup_nostats(db, key->ptr, key->len)))
         return 0;
     e = hp_dict_find(db->dict, key->ptr, key->len);
-    n = hp_malloc_size(e) + hp_obj_mem(e->v.ptr);
+    n = hp_malloc_size(e) + hp_obj_mem(o); /* o: a weak alias's object */
     e = hp_dict_find(db->expires, key->ptr, key->len);
     if (e)
         n += hp_malloc_size(e);

@@ -1,7 +1,8 @@
 /*
  * t_ref.c - reference commands (HEAP.md "References: linked structures"):
- * REF.HSET, REF.SADD, REF.ZADD (strong or WEAK elements), REF.GET,
- * REF.INFO, REF.LINK (strong aliases), REF.SET.
+ * REF.HSET, REF.SADD, REF.ZADD, REF.LPUSH, REF.RPUSH (strong or WEAK
+ * elements), REF.GET,
+ * REF.INFO, REF.LINK (strong or WEAK aliases), REF.SET.
  *
  * Targets are looked up by name; the element's label is the target's
  * name. Every target is checked before anything changes, so an error
@@ -29,7 +30,13 @@
  * sleeps: when the hinted name still binds that very container, the
  * element's event is published, WATCH signalled, and an emptied
  * container's binding deleted (`del`). A hint whose name no longer binds
- * its container is dropped (a sample is checked each time).
+ * its container is dropped (a sample is checked each time). An emptied
+ * container may still be bound to other names: db.c reclaims those on
+ * access or by its sweep.
+ *
+ * A weak alias's event (ev->binding) goes to db.c, which queues it the
+ * same way (srv_db_weak_cleared) and unbinds it before the loop sleeps
+ * (`del`, WATCH); until then it already reads as missing.
  * ------------------------------------------------------------------ */
 
 typedef struct name_hint {
@@ -56,12 +63,17 @@ static void hint_free(void *p)
 
 static const hp_dict_type_t hint_type = {hint_free};
 
-/* The heap's clear callback: queue an element event (bindings are not
- * used: weak aliases are not implemented). */
+/* The heap's clear callback: queue an element event, or hand a weak
+ * binding to db.c. Runs inside frees: no keyspace change here. */
 static void on_weak_clear(void *ud, const hp_weak_event_t *ev)
 {
     weak_event_t *e;
 
+    if (ev->binding) {
+        srv_db_weak_cleared(ev->ud);
+        srv_gc_wake();
+        return;
+    }
     if (!ev->container || !hints ||
         !hp_dict_find(hints, (const char *)&ev->container,
                       sizeof(ev->container)))
@@ -85,8 +97,8 @@ void srv_ref_init(void)
     hp_weakref_set_clear_callback(on_weak_clear, NULL);
 }
 
-/* Remember that container o is bound to argv[1] of c's db. */
-static void hint_set(srv_client_t *c, hp_obj_t *o)
+/* Remember that container o is bound to key of db number dbid. */
+static void hint_put(int dbid, const char *key, size_t klen, hp_obj_t *o)
 {
     hp_dict_entry_t *de;
     name_hint_t *h;
@@ -94,12 +106,12 @@ static void hint_set(srv_client_t *c, hp_obj_t *o)
 
     if (!hints && !(hints = hp_dict_new(&hint_type)))
         return;
-    h = malloc(sizeof(*h) + c->argv[1].len);
+    h = malloc(sizeof(*h) + klen);
     if (!h)
         return;
-    h->db = c->db->id;
-    h->len = c->argv[1].len;
-    memcpy(h->key, c->argv[1].ptr, h->len);
+    h->db = dbid;
+    h->len = klen;
+    memcpy(h->key, key, klen);
     de = hp_dict_add(hints, (const char *)&o, sizeof(o), &existed);
     if (!de) {
         free(h);
@@ -109,43 +121,62 @@ static void hint_set(srv_client_t *c, hp_obj_t *o)
     de->v.ptr = h;
 }
 
+/* Remember that container o is bound to argv[1] of c's db. */
+static void hint_set(srv_client_t *c, hp_obj_t *o)
+{
+    hint_put(c->db->id, KEY(c, 1), o);
+}
+
+/* COPY of a container with reference elements (server.h). */
+int srv_ref_copy(srv_db_t *db, const char *key, size_t klen, hp_obj_t *dst,
+                 const hp_obj_t *src)
+{
+    if (hp_ref_copy(dst, src) < 0)
+        return -1;
+    if (hp_ref_out_weak(dst) > 0)
+        hint_put(db->id, key, klen, dst);
+    return 0;
+}
+
 /* The db whose name h binds container o, or NULL when it no longer does
  * (pointer comparison only: o may be gone). */
 static srv_db_t *hint_db(const name_hint_t *h, const void *o)
 {
-    hp_dict_entry_t *de;
-
     if (h->db >= srv.cfg.databases)
         return NULL;
-    de = hp_dict_find(srv.dbs[h->db].dict, h->key, h->len);
-    return de && de->v.ptr == o ? &srv.dbs[h->db] : NULL;
+    return srv_db_peek(&srv.dbs[h->db], h->key, h->len) == o
+               ? &srv.dbs[h->db] : NULL;
 }
 
 /* Publish one queued event (see above). */
 static void event_handle(weak_event_t *e)
 {
-    static const char *const ev[] = {"", "", "srem", "zrem", "hdel"};
-    static const int cls[] = {0, 0, SRV_NOTIFY_SET, SRV_NOTIFY_ZSET,
-                              SRV_NOTIFY_HASH};
+    static const char *const ev[] = {"", "lrem", "srem", "zrem", "hdel"};
+    static const int cls[] = {0, SRV_NOTIFY_LIST, SRV_NOTIFY_SET,
+                              SRV_NOTIFY_ZSET, SRV_NOTIFY_HASH};
     hp_obj_t *o = e->container;
     hp_dict_entry_t *de = hp_dict_find(hints, (const char *)&o, sizeof(o));
     name_hint_t *h = de ? de->v.ptr : NULL;
     srv_db_t *db = h ? hint_db(h, o) : NULL;
-    size_t len;
+    size_t len = o->type == HP_TYPE_HASH ? hp_hash_len(o)
+                 : o->type == HP_TYPE_SET ? hp_set_len(o)
+                 : o->type == HP_TYPE_LIST ? hp_list_len(o)
+                 : hp_zset_len(o);
 
+    if (len == 0)
+        srv_db_empty_suspect(); /* other names may bind it */
     if (!db) {
         if (de)
             hp_dict_delete(hints, (const char *)&o, sizeof(o));
         return;
     }
     srv_db_signal_modified(db, h->key, h->len);
-    if (o->type <= HP_TYPE_HASH && o->type >= HP_TYPE_SET)
+    if (o->type <= HP_TYPE_HASH && o->type >= HP_TYPE_LIST)
         srv_notify(cls[o->type], ev[o->type], db, h->key, h->len);
-    len = o->type == HP_TYPE_HASH ? hp_hash_len(o)
-          : o->type == HP_TYPE_SET ? hp_set_len(o) : hp_zset_len(o);
     if (len == 0) {
-        srv_notify(SRV_NOTIFY_GENERIC, "del", db, h->key, h->len);
-        srv_db_delete(db, h->key, h->len);
+        /* the binding reads as missing now: the lookup unbinds it and
+         * publishes `del` */
+        srv_db_lookup_nostats(db, h->key, h->len);
         hp_dict_delete(hints, (const char *)&o, sizeof(o));
     }
 }
@@ -163,9 +194,11 @@ static void hints_prune(int n)
     }
 }
 
-/* Before the loop sleeps: handle the queued weak-element events. */
+/* Before the loop sleeps: unbind the weak aliases whose object died,
+ * then handle the queued weak-element events. */
 void srv_ref_before_sleep(void)
 {
+    srv_db_weak_flush();
     if (!events_head)
         return;
     while (events_head) {
@@ -241,7 +274,8 @@ static hp_obj_t *container_or_reply(srv_client_t *c, int type, int *created)
         return o;
     }
     o = type == HP_TYPE_HASH ? hp_hash_new()
-        : type == HP_TYPE_SET ? hp_set_new_hashtable() : hp_zset_new(0, 0);
+        : type == HP_TYPE_SET ? hp_set_new_hashtable()
+        : type == HP_TYPE_LIST ? hp_list_new() : hp_zset_new(0, 0);
     if (!o)
         srv_reply_oom(c);
     *created = 1;
@@ -394,6 +428,55 @@ void cmd_ref_zadd(srv_client_t *c)
         srv_reply_int(c, added);
 }
 
+/* REF.LPUSH / REF.RPUSH key [WEAK] target [target ...] at where. */
+static void ref_push(srv_client_t *c, int where)
+{
+    int first = 2, strength = parse_weak(c, &first), created;
+    hp_obj_t *l;
+
+    if (c->argc - first < 1) {
+        srv_reply_arity_error(c);
+        return;
+    }
+    if (check_targets(c, first, 1, 0) < 0)
+        return;
+    if (!(l = container_or_reply(c, HP_TYPE_LIST, &created)))
+        return;
+    for (int i = first; i < c->argc; i++) {
+        hp_obj_t *t = srv_db_lookup_read(c->db, KEY(c, i));
+        int rc = hp_ref_list_push(l, where, t, KEY(c, i), strength);
+
+        if (rc < 0) {
+            if (created) {
+                hp_decref(l);
+            } else if (i > first) {
+                srv_db_signal_modified(c->db, KEY(c, 1));
+                srv_notify(SRV_NOTIFY_LIST, where == HP_LIST_HEAD
+                           ? "lpush" : "rpush", c->db, KEY(c, 1));
+                if (strength == HP_REF_WEAK)
+                    hint_set(c, l);
+            }
+            srv_reply_oom(c);
+            return;
+        }
+    }
+    if (finish_write(c, l, created, 1, strength, SRV_NOTIFY_LIST,
+                     where == HP_LIST_HEAD ? "lpush" : "rpush") == 0)
+        srv_reply_int(c, (int64_t)hp_list_len(l));
+}
+
+/* REF.LPUSH key [WEAK] target [target ...] */
+void cmd_ref_lpush(srv_client_t *c)
+{
+    ref_push(c, HP_LIST_HEAD);
+}
+
+/* REF.RPUSH key [WEAK] target [target ...] */
+void cmd_ref_rpush(srv_client_t *c)
+{
+    ref_push(c, HP_LIST_TAIL);
+}
+
 /* ---------------------------------------------------------------------
  * REF.GET
  * ------------------------------------------------------------------ */
@@ -487,19 +570,27 @@ static void render_zset(walk_t *w, hp_obj_t *o)
     }
 }
 
-/* A list: array of its elements (lists hold no references). */
+/* A list: array of its elements, reference elements followed (the
+ * walk only reads, so the iterator stays valid across a target). */
 static void render_list(walk_t *w, hp_obj_t *o)
 {
+    size_t n = hp_list_len(o), i = 0;
     hp_list_iter_t it;
     hp_elem_t e;
-    char b[HP_INT_BUF];
 
-    srv_reply_array_len(w->c, (int64_t)hp_list_len(o));
-    hp_list_iter_init(&it, o, 0, hp_list_len(o), 0);
-    while (hp_list_iter_next(&it, &e)) {
+    srv_reply_array_len(w->c, (int64_t)n);
+    hp_list_iter_init(&it, o, 0, n, 0);
+    for (; hp_list_iter_next(&it, &e); i++) {
+        hp_obj_t *t = hp_ref_list_get(o, (long)i, NULL);
+        char b[HP_INT_BUF];
         size_t l;
-        const char *s = hp_elem_bytes(&e, b, &l);
+        const char *s;
 
+        if (t && w->n <= w->depth && !on_path(w, t)) {
+            render(w, t);
+            continue;
+        }
+        s = hp_elem_bytes(&e, b, &l);
         srv_reply_bulk(w->c, s, l);
     }
 }
@@ -528,6 +619,17 @@ static void render(walk_t *w, hp_obj_t *o)
     w->n--;
 }
 
+/* Borrowed: the object list o's element at index argv[i] (an integer,
+ * negative from the end) refers to, or NULL. */
+static hp_obj_t *list_step(srv_client_t *c, hp_obj_t *o, int i)
+{
+    int64_t index;
+
+    if (srv_parse_ll(KEY(c, i), &index) < 0)
+        return NULL;
+    return hp_ref_list_get(o, (long)index, NULL);
+}
+
 /* Follow PATH steps argv[i..argc) from o: the object reached, or NULL
  * after an error reply. */
 static hp_obj_t *follow_path(srv_client_t *c, hp_obj_t *o, int i)
@@ -535,7 +637,9 @@ static hp_obj_t *follow_path(srv_client_t *c, hp_obj_t *o, int i)
     for (; i < c->argc; i++) {
         hp_obj_t *t = NULL;
 
-        if (o->type != HP_TYPE_STRING && o->type != HP_TYPE_LIST)
+        if (o->type == HP_TYPE_LIST)
+            t = list_step(c, o, i);
+        else if (o->type != HP_TYPE_STRING)
             t = hp_ref_get(o, KEY(c, i), NULL);
         if (!t) {
             srv_reply_errorf(c, "ERR PATH step '%.*s' is not a reference",
@@ -621,16 +725,19 @@ void cmd_ref_info(srv_client_t *c)
     info_int(c, "generation", hp_gc_generation(o));
 }
 
-/* REF.LINK alias target [NX] [EX s|PX ms]: a second strong name. */
+/* REF.LINK alias target [WEAK] [NX] [EX s|PX ms]: a second strong name,
+ * or a weak alias (no reference held) that vanishes with the object. */
 void cmd_ref_link(srv_client_t *c)
 {
-    int nx = 0;
+    int nx = 0, weak = 0, rc;
     int64_t ttl = -1, mult = 1;
     hp_obj_t *t;
 
     for (int i = 3; i < c->argc; i++) {
         if (srv_arg_is(&c->argv[i], "nx")) {
             nx = 1;
+        } else if (srv_arg_is(&c->argv[i], "weak")) {
+            weak = 1;
         } else if ((srv_arg_is(&c->argv[i], "ex") ||
                     srv_arg_is(&c->argv[i], "px")) && ttl < 0 &&
                    i + 1 < c->argc) {
@@ -651,9 +758,11 @@ void cmd_ref_link(srv_client_t *c)
         srv_reply_null(c);
         return;
     }
-    if (srv_db_set(c->db, KEY(c, 1), t, 0) < 0 ||
-        (ttl > 0 && srv_db_set_expire(c->db, KEY(c, 1),
-                                      srv_mstime() + ttl * mult) < 0)) {
+    rc = weak ? srv_db_set_weak(c->db, KEY(c, 1), t)
+              : srv_db_set(c->db, KEY(c, 1), t, 0);
+    if (rc < 0 || (ttl > 0 && srv_db_set_expire(c->db, KEY(c, 1),
+                                                srv_mstime() +
+                                                    ttl * mult) < 0)) {
         srv_reply_oom(c);
         return;
     }

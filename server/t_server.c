@@ -49,22 +49,6 @@ static int password_matches(const resp_slice_t *pass)
     return diff == 0 && wlen == pass->len;
 }
 
-/* Give an authenticated client the configured parser limits instead of
- * the tight unauthenticated ones. */
-static void client_set_normal_limits(srv_client_t *c)
-{
-    resp_limits_t l;
-
-    resp_limits_default(&l);
-    if (srv.cfg.proto_max_bulk_len > 0) {
-        l.max_bulk_len = srv.cfg.proto_max_bulk_len;
-    }
-    if (srv.cfg.client_query_buffer_limit > 0) {
-        l.max_query_buf = (size_t)srv.cfg.client_query_buffer_limit;
-    }
-    resp_parser_set_limits(&c->parser, &l);
-}
-
 /* Check user/pass as Redis's default user would (no ACL users exist).
  * With no requirepass the default user is "nopass" and takes any
  * password. On success marks c authenticated and returns 1, else 0. */
@@ -80,7 +64,7 @@ static int client_authenticate(srv_client_t *c, const resp_slice_t *user,
     }
     if (!(c->flags & SRV_CLIENT_AUTHENTICATED)) {
         c->flags |= SRV_CLIENT_AUTHENTICATED;
-        client_set_normal_limits(c);
+        srv_client_apply_limits(c);
     }
     return 1;
 }

@@ -43,8 +43,12 @@ check_grep() {
 }
 
 cd "$work"
+io_args=()
+if [ -n "${GENCACHE_IO_THREADS:-}" ]; then
+    io_args=(--io-threads "$GENCACHE_IO_THREADS")
+fi
 if ! start_server "$work/server.log" "$bin" --bind 127.0.0.1 --save '' \
-    --appendonly no; then
+    --appendonly no "${io_args[@]}"; then
     echo "1..1"
     echo "not ok 1 - gencached starts and answers PING"
     exit 1

@@ -185,6 +185,7 @@ int th_free_port(void)
 static int build_argv(const char **argv, const char *bin, const char *conf,
                       const char *portbuf, const char *const *args)
 {
+    const char *io_threads = getenv("GENCACHE_IO_THREADS");
     int n = 0;
 
     argv[n++] = bin;
@@ -201,6 +202,11 @@ static int build_argv(const char **argv, const char *bin, const char *conf,
     argv[n++] = "";
     argv[n++] = "--appendonly";
     argv[n++] = "no";
+    /* `meson test --setup iothreads`: the same tests with I/O threads. */
+    if (io_threads && io_threads[0]) {
+        argv[n++] = "--io-threads";
+        argv[n++] = io_threads;
+    }
     for (; args && *args; args++) {
         if (n >= MAX_ARGS - 1) {
             return -1;

@@ -1,7 +1,8 @@
 /*
  * test_gc.c - the cycle collector through the server: GC COLLECT freeing
  * a cycle refcounting cannot, GC subcommands, automatic collection by the
- * loop's slices, INFO gc / INFO heap fields and the gc-* directives.
+ * loop's slices (paced), INFO gc / INFO heap fields and the gc-*
+ * directives.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +156,50 @@ static void test_automatic(void **state)
     assert_int_equal(info_field(s->ctx, "gc", "gc_tracked_objects"), 0);
 }
 
+/* gc-max-cpu-percent and gc-restart-touched-percent: config (1..100),
+ * INFO gc_collections_restarted, and a paced collector (1 %) whose
+ * automatic collections still run to their end once clients go quiet. */
+static void test_pacing_config(void **state)
+{
+    th_server_t *s = *state;
+    long long before = info_field(s->ctx, "gc", "gc_collected_objects");
+    redisReply *r;
+
+    r = th_cmd(s->ctx, "CONFIG GET gc-max-cpu-percent");
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "25");
+    freeReplyObject(r);
+    r = th_cmd(s->ctx, "CONFIG GET gc-restart-touched-percent");
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "50");
+    freeReplyObject(r);
+    th_expect_error(s->ctx, "ERR", "CONFIG SET gc-max-cpu-percent 0");
+    th_expect_error(s->ctx, "ERR", "CONFIG SET gc-max-cpu-percent 101");
+    th_expect_error(s->ctx, "ERR", "CONFIG SET gc-restart-touched-percent 0");
+    th_expect_status(s->ctx, "OK", "CONFIG SET gc-restart-touched-percent 100");
+    th_expect_status(s->ctx, "OK", "CONFIG SET gc-restart-touched-percent 50");
+    assert_true(info_field(s->ctx, "gc", "gc_collections_restarted") >= 0);
+    assert_true(info_field(s->ctx, NULL, "gc_collections_restarted") >= 0);
+    th_expect_status(s->ctx, "OK", "CONFIG SET gc-max-cpu-percent 1");
+    cmd_ok(s->ctx, "GC THRESHOLD 1 10 10");
+    for (int i = 0; i < 50; i++) {
+        th_expect_int(s->ctx, 1, "HSET p%d x y", i);
+        th_expect_int(s->ctx, 1, "REF.HSET p%d self p%d", i, i);
+        th_expect_int(s->ctx, 1, "DEL p%d", i);
+    }
+    for (int i = 0; i < 200 && (info_field(s->ctx, "gc",
+                                           "gc_collected_objects") == before ||
+                                info_field(s->ctx, "gc", "gc_in_progress"));
+         i++)
+        usleep(10000);
+    assert_true(info_field(s->ctx, "gc", "gc_collected_objects") > before);
+    assert_int_equal(info_field(s->ctx, "gc", "gc_in_progress"), 0);
+    th_expect_status(s->ctx, "OK", "CONFIG SET gc-max-cpu-percent 25");
+    cmd_ok(s->ctx, "GC COLLECT");
+    assert_int_equal(info_field(s->ctx, "gc", "gc_collected_objects"),
+                     before + 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +207,7 @@ int main(void)
         cmocka_unit_test_setup(test_gc_subcommands, gc_setup),
         cmocka_unit_test_setup(test_enable_config, gc_setup),
         cmocka_unit_test_setup(test_automatic, gc_setup),
+        cmocka_unit_test_setup(test_pacing_config, gc_setup),
     };
 
     return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

@@ -322,6 +322,160 @@ static void test_gc_garbage_created_during_collection(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* Touch objs[0..n) through the barrier (a hold taken and given back:
+ * each stays alive). */
+static void touch_all(hp_obj_t **objs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hp_incref(objs[i]);
+        hp_decref(objs[i]);
+    }
+}
+
+/* Tracked objects over the three generations. */
+static size_t gen_sum(void)
+{
+    hp_gc_stats_t st = stats();
+
+    return st.gen_objects[0] + st.gen_objects[1] + st.gen_objects[2];
+}
+
+/* The restart rule (HEAP.md "Incremental, and still correct"): a
+ * collection more than restart_touched_pct % of whose set is touched
+ * before garbage is decided is given up (every object back in a
+ * generation, nothing freed, no allocation) and restarted later by
+ * hp_gc_step, which then frees the garbage; exactly the share does not
+ * give up. */
+static void test_gc_restart_when_invalidated(void **state)
+{
+    hp_obj_t *objs[200];
+    size_t base = hp_mem_used();
+    uint64_t r0 = stats().restarted, c0 = stats().collected;
+    uint64_t g2 = stats().collections[2];
+
+    hp_gc_config.threshold0 = 1000000; /* only the restart starts one */
+    hp_gc_config.restart_touched_pct = 50;
+    hp_gc_config.slice_objects = 10;
+    ring_build(objs, 200, -1);
+    drop_all(objs, 200);
+    oom_fail_at(1, 1);
+    assert_int_equal(hp_gc_start(2), 0);
+    assert_int_equal(hp_gc_step(1000000), 1);
+    touch_all(objs, 100); /* exactly 50 %: carries on */
+    assert_int_equal(hp_gc_step(1000000), 1);
+    assert_true(hp_gc_in_progress());
+    assert_int_equal(stats().restarted, r0);
+    touch_all(objs + 100, 1); /* past it: given up */
+    while (hp_gc_in_progress())
+        assert_int_equal(hp_gc_step(1000000), 1);
+    assert_int_equal(stats().restarted, r0 + 1);
+    assert_int_equal(stats().collected, c0);
+    assert_int_equal(stats().collections[2], g2);
+    assert_int_equal(stats().tracked, 200);
+    assert_int_equal(gen_sum(), 200);
+    for (size_t i = 0; i < 200; i++)
+        assert_true(hp_gc_is_tracked(objs[i]));
+    assert_int_equal(oom_count(), 0);
+    /* waiting for the restart still asks to be driven */
+    assert_int_equal(hp_gc_step(1000000), 1);
+    while (hp_gc_step(1000000))
+        ;
+    assert_int_equal(oom_count(), 0);
+    oom_off();
+    assert_int_equal(stats().restarted, r0 + 1);
+    assert_int_equal(stats().collected, c0 + 200);
+    assert_int_equal(stats().collections[2], g2 + 1);
+    assert_int_equal(stats().tracked, 0);
+    assert_int_equal(hp_mem_used(), base);
+    assert_int_equal(hp_gc_due(), 0);
+}
+
+/* A collection kept invalidated restarts at most three times in a row,
+ * then runs to its end: the garbage goes, the touched live objects all
+ * survive intact. */
+static void test_gc_restart_bounded(void **state)
+{
+    hp_obj_t *live[150], *junk[50], *root, *p;
+    size_t base = hp_mem_used();
+    uint64_t r0 = stats().restarted, c0 = stats().collected;
+    int more;
+
+    root = hp_hash_new();
+    hp_gc_config.threshold0 = 1000000;
+    hp_gc_config.restart_touched_pct = 50;
+    hp_gc_config.slice_objects = 5;
+    ring_build(live, 150, -1);
+    assert_int_equal(tc_ref_add(root, "head", live[0], HP_REF_STRONG), 1);
+    drop_all(live, 150);
+    ring_build(junk, 50, -1);
+    drop_all(junk, 50);
+    assert_int_equal(hp_gc_start(2), 0);
+    do {
+        more = hp_gc_step(1000000);
+        if (hp_gc_in_progress())
+            touch_all(live, 150);
+    } while (more);
+    assert_int_equal(stats().restarted, r0 + 3);
+    assert_int_equal(stats().collected, c0 + 50);
+    assert_int_equal(stats().tracked, 151);
+    p = live[0];
+    for (size_t i = 0; i < 150; i++) {
+        assert_ptr_equal(p, live[i]);
+        assert_int_equal(p->refcount, i == 0 ? 2 : 1);
+        p = hp_ref_get(p, "next", 4, NULL);
+    }
+    assert_ptr_equal(p, live[0]);
+    /* a rule of 100 % never gives up */
+    hp_gc_config.restart_touched_pct = 100;
+    assert_int_equal(hp_gc_start(2), 0);
+    do {
+        more = hp_gc_step(1000000);
+        if (hp_gc_in_progress())
+            touch_all(live, 150);
+    } while (more);
+    assert_int_equal(stats().restarted, r0 + 3);
+    hp_decref(root);
+    assert_int_equal(hp_gc_collect(2), 150); /* root died by refcount */
+    assert_int_equal(hp_mem_used(), base);
+    assert_int_equal(stats().uncollectable, 0);
+}
+
+/* GC COLLECT while a given-up collection waits: the collection it runs
+ * replaces the restart. Disabling the collector drops a pending restart
+ * too. */
+static void test_gc_restart_replaced(void **state)
+{
+    hp_obj_t *objs[40];
+    size_t base = hp_mem_used();
+    uint64_t r0 = stats().restarted;
+
+    hp_gc_config.threshold0 = 1000000;
+    hp_gc_config.restart_touched_pct = 10;
+    hp_gc_config.slice_objects = 3;
+    for (int round = 0; round < 2; round++) {
+        ring_build(objs, 40, -1);
+        drop_all(objs, 40);
+        assert_int_equal(hp_gc_start(round == 0 ? 2 : 0), 0);
+        assert_int_equal(hp_gc_step(1000000), 1);
+        touch_all(objs, 10);
+        while (hp_gc_in_progress())
+            hp_gc_step(1000000);
+        assert_int_equal(stats().restarted, r0 + (uint64_t)round + 1);
+        if (round == 0) {
+            assert_int_equal(hp_gc_collect(2), 40);
+        } else {
+            hp_gc_config.enabled = 0;
+            assert_int_equal(hp_gc_step(1000000), 0);
+            assert_int_equal(hp_gc_due(), 0);
+            hp_gc_config.enabled = 1;
+            assert_int_equal(hp_gc_due(), 0);
+            assert_int_equal(hp_gc_collect(0), 40);
+        }
+        assert_int_equal(hp_gc_step(1000000), 0);
+        assert_int_equal(hp_mem_used(), base);
+    }
+}
+
 /* No slice visits more objects than configured. */
 static void test_gc_bounded_slices(void **state)
 {
@@ -755,6 +909,12 @@ int main(void)
             test_gc_resurrection_during_collection, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_gc_garbage_created_during_collection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_restart_when_invalidated,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_restart_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gc_restart_replaced, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_gc_bounded_slices, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_oom_during_collection, setup,

@@ -3,7 +3,9 @@
  * add / delete / lookups with their references and statistics, TTLs
  * (set, get, persist, KEEPTTL), lazy expiry at the command time snapshot
  * (and its pause under CLIENT PAUSE), rename across databases, FLUSHDB /
- * FLUSHALL and SWAPDB.
+ * FLUSHALL and SWAPDB; weak bindings (REF.LINK ... WEAK) through every
+ * accessor and each way their object dies, bindings of emptied
+ * containers, and deletes going through the deferred-free queue.
  *
  * Runs without the event loop: srv.cfg comes from srv_config_init_defaults
  * with 4 databases, the command time (srv.mstime_cache) is set by hand,
@@ -22,6 +24,7 @@
 #include <cmocka.h>
 
 #include "server.h"
+#include "heap_gc.h"
 
 #define NOW_MS 1700000000000LL
 
@@ -384,7 +387,208 @@ static void test_db_size_many_keys(void **state)
     assert_null(srv_db_lookup_nostats(db, "key:4998", 8));
 }
 
+/* ---------------------------------------------------------------------
+ * Weak bindings, emptied containers, deferred freeing
+ * ------------------------------------------------------------------ */
+
+/* setup plus the heap's clear callback (t_ref.c forwards weak bindings
+ * to db.c). */
+static int setup_weak(void **state)
+{
+    int rc = setup(state);
+
+    srv_ref_init();
+    return rc;
+}
+
+static int teardown_weak(void **state)
+{
+    srv_ref_fini();
+    return teardown(state);
+}
+
+/* A weak binding reads its object, holds no reference, and is gone from
+ * lookups and DBSIZE the moment the object dies; the flush unbinds it. */
+static void test_db_weak_binding_dies_with_object(void **state)
+{
+    srv_db_t *db = &srv.dbs[0];
+    hp_obj_t *t = put(db, "t", "value");
+
+    (void)state;
+    assert_int_equal(srv_db_set_weak(db, "w", 1, t), 0);
+    assert_true(srv_db_is_weak(db, "w", 1));
+    assert_false(srv_db_is_weak(db, "t", 1));
+    assert_int_equal(t->refcount, 2); /* the test's and t's binding */
+    assert_ptr_equal(srv_db_lookup_read(db, "w", 1), t);
+    assert_ptr_equal(srv_db_peek(db, "w", 1), t);
+    assert_int_equal(srv_db_size(db), 2);
+    assert_int_equal(hp_weakref_count(t), 1);
+    hp_decref(t);
+    assert_int_equal(srv_db_delete(db, "t", 1), 1);
+    /* dead at once: still in the dict until the flush, but missing */
+    assert_int_equal(hp_dict_size(db->dict), 1);
+    assert_int_equal(srv_db_size(db), 0);
+    assert_true(srv_db_key_is_expired(db, "w", 1));
+    assert_null(srv_db_peek(db, "w", 1));
+    srv_db_weak_flush();
+    assert_int_equal(hp_dict_size(db->dict), 0);
+    /* a shared target is refused */
+    assert_int_equal(srv_db_set_weak(db, "w", 1, hp_str_new_int(1)),
+                     -EINVAL);
+}
+
+/* Lookups reclaim a dead weak binding at once too. */
+static void test_db_weak_binding_reclaimed_on_lookup(void **state)
+{
+    srv_db_t *db = &srv.dbs[0];
+    hp_obj_t *t = put(db, "t", "v");
+
+    (void)state;
+    assert_int_equal(srv_db_set_weak(db, "w", 1, t), 0);
+    hp_decref(t);
+    hp_decref(put(db, "t", "other")); /* overwrite kills the object */
+    assert_null(srv_db_lookup_write(db, "w", 1));
+    assert_int_equal(hp_dict_size(db->dict), 1);
+    srv_db_weak_flush(); /* nothing left to do */
+    assert_int_equal(hp_dict_size(db->dict), 1);
+    assert_value(db, "t", "other");
+}
+
+/* RENAME / MOVE keep a weak binding weak (and its TTL); SWAPDB and
+ * FLUSHDB of another database; SET over it makes a normal key. */
+static void test_db_weak_binding_rename_swap_flush(void **state)
+{
+    hp_obj_t *t = put(&srv.dbs[0], "t", "v");
+
+    (void)state;
+    assert_int_equal(srv_db_set_weak(&srv.dbs[0], "w", 1, t), 0);
+    assert_int_equal(srv_db_set_expire(&srv.dbs[0], "w", 1, NOW_MS + 50),
+                     0);
+    assert_int_equal(srv_db_rename(&srv.dbs[0], "w", 1, &srv.dbs[1], "x",
+                                   1), 0);
+    assert_true(srv_db_is_weak(&srv.dbs[1], "x", 1));
+    assert_int_equal(srv_db_get_expire(&srv.dbs[1], "x", 1), NOW_MS + 50);
+    assert_int_equal(hp_weakref_count(t), 1);
+    assert_int_equal(srv_db_swap(1, 2), 0);
+    assert_ptr_equal(srv_db_lookup_nostats(&srv.dbs[2], "x", 1), t);
+    hp_decref(t);
+    assert_int_equal(srv_db_flush(0, 0), 1);
+    assert_int_equal(srv_db_size(&srv.dbs[2]), 0);
+    srv_db_weak_flush();
+    assert_int_equal(hp_dict_size(srv.dbs[2].dict), 0);
+    assert_int_equal(hp_dict_size(srv.dbs[2].expires), 0);
+    /* SET over a weak binding */
+    t = put(&srv.dbs[0], "t", "v");
+    assert_int_equal(srv_db_set_weak(&srv.dbs[0], "w", 1, t), 0);
+    hp_decref(put(&srv.dbs[0], "w", "own"));
+    assert_false(srv_db_is_weak(&srv.dbs[0], "w", 1));
+    assert_int_equal(hp_weakref_count(t), 0);
+    hp_decref(t);
+    assert_int_equal(srv_db_delete(&srv.dbs[0], "t", 1), 1);
+    assert_value(&srv.dbs[0], "w", "own");
+    /* the weak binding of a key whose object lives on through another
+     * binding only goes with it */
+    t = put(&srv.dbs[0], "t", "v");
+    assert_int_equal(srv_db_set_weak(&srv.dbs[0], "w2", 2, t), 0);
+    assert_int_equal(srv_db_delete(&srv.dbs[0], "w2", 2), 1);
+    assert_int_equal(hp_weakref_count(t), 0);
+    hp_decref(t);
+}
+
+/* A container emptied through one name: the other names read as
+ * missing, are not deletable, and a write binds a fresh object. */
+static void test_db_empty_container_bindings(void **state)
+{
+    srv_db_t *db = &srv.dbs[0];
+    hp_obj_t *h = hp_hash_new(), *fresh;
+
+    (void)state;
+    assert_int_equal(hp_hash_set(h, "f", 1, "v", 1), 1);
+    assert_int_equal(srv_db_set(db, "a", 1, h, 0), 0);
+    assert_int_equal(srv_db_set(db, "b", 1, h, 0), 0);
+    assert_int_equal(srv_db_set(db, "c", 1, h, 0), 0);
+    srv.stats.total_commands_processed++; /* a new command */
+    /* emptied through a: the command deletes a, which it looked up */
+    assert_ptr_equal(srv_db_lookup_write(db, "a", 1), h);
+    assert_int_equal(hp_hash_del(h, "f", 1), 0);
+    assert_int_equal(srv_db_delete(db, "a", 1), 1);
+    srv.stats.total_commands_processed++;
+    assert_true(srv_db_key_is_expired(db, "b", 1));
+    assert_int_equal(srv_db_delete(db, "b", 1), 0); /* reclaimed */
+    assert_null(srv_db_lookup_nostats(db, "b", 1));
+    assert_int_equal(hp_dict_size(db->dict), 1);
+    fresh = hp_hash_new();
+    assert_int_equal(hp_hash_set(fresh, "g", 1, "w", 1), 1);
+    assert_int_equal(srv_db_add(db, "c", 1, fresh), 1);
+    assert_ptr_equal(srv_db_lookup_nostats(db, "c", 1), fresh);
+    hp_decref(fresh);
+    assert_int_equal(h->refcount, 1);
+    hp_decref(h);
+}
+
+/* Active expiry's sweep reclaims bindings of emptied containers nobody
+ * touches. */
+static void test_db_empty_container_sweep(void **state)
+{
+    srv_db_t *db = &srv.dbs[2];
+    hp_obj_t *s = hp_set_new();
+    char key[16];
+
+    (void)state;
+    srv.cfg.active_expire_enabled = 1;
+    assert_int_equal(hp_set_add(s, "m", 1), 1);
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(srv_db_set(db, key, strlen(key), s, 0), 0);
+        hp_decref(put(&srv.dbs[1], key, "plain"));
+    }
+    srv.stats.total_commands_processed++;
+    assert_int_equal(hp_set_remove(s, "m", 1), 1);
+    srv_db_empty_suspect();
+    assert_int_equal(srv_db_size(db), 100);
+    for (int i = 0; i < 10 && srv_db_size(db) > 0; i++)
+        srv_db_active_expire(1);
+    assert_int_equal(srv_db_size(db), 0);
+    assert_int_equal(srv_db_size(&srv.dbs[1]), 100);
+    assert_int_equal(s->refcount, 1);
+    hp_decref(s);
+}
+
+/* DEL, overwrite and FLUSHDB of a big value queue it; slices free it. */
+static void test_db_big_values_deferred(void **state)
+{
+    srv_db_t *db = &srv.dbs[0];
+    char buf[32];
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        hp_obj_t *l = hp_list_new();
+
+        for (int i = 0; i < 5000; i++) {
+            int n = snprintf(buf, sizeof(buf), "e%d", i);
+
+            assert_int_equal(hp_list_push(l, HP_LIST_TAIL, buf,
+                                          (size_t)n), 0);
+        }
+        assert_int_equal(srv_db_set(db, "big", 3, l, 0), 0);
+        hp_decref(l);
+        if (round == 0)
+            assert_int_equal(srv_db_delete(db, "big", 3), 1);
+        else if (round == 1)
+            hp_decref(put(db, "big", "small"));
+        else
+            srv_db_flush(0, 1);
+        assert_int_equal(hp_free_pending(), 1);
+        assert_true(hp_free_pending_bytes() > 5000);
+        while (hp_free_step(-1, 256))
+            ;
+        assert_int_equal(hp_free_pending(), 0);
+        assert_int_equal(hp_free_pending_bytes(), 0);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TW(f) cmocka_unit_test_setup_teardown(f, setup_weak, teardown_weak)
 
 int main(void)
 {
@@ -404,6 +608,12 @@ int main(void)
         T(test_db_flush_one_and_all),
         T(test_db_swap_contents),
         T(test_db_size_many_keys),
+        TW(test_db_weak_binding_dies_with_object),
+        TW(test_db_weak_binding_reclaimed_on_lookup),
+        TW(test_db_weak_binding_rename_swap_flush),
+        TW(test_db_empty_container_bindings),
+        TW(test_db_empty_container_sweep),
+        TW(test_db_big_values_deferred),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
