@@ -34,6 +34,7 @@ static uv_timer_t cron_timer;
 static uv_prepare_t prepare_handle;
 static uv_check_t check_handle;
 static uv_idle_t gc_idle; /* runs collector slices while work remains */
+static uv_timer_t gc_timer; /* wakes gc_idle after a paced wait */
 static int gc_idle_active;
 static uv_signal_t sigterm_handle, sigint_handle;
 static int loop_ready;   /* loop initialised */
@@ -115,15 +116,27 @@ static void on_check(uv_check_t *h)
         srv_gc_wake();
 }
 
+/* The paced wait is over: run the collector's idle handle again. */
+static void on_gc_timer(uv_timer_t *t)
+{
+    (void)t;
+    srv_gc_wake();
+}
+
 /* Between ticks while collector or deferred-free work remains: one slice
  * of at most gc-slice-budget-us; the handle stops when nothing is left,
  * so a server that uses no references pays nothing. */
 static void on_gc_idle(uv_idle_t *h)
 {
-    if (!srv_gc_idle_turn()) {
-        uv_idle_stop(h);
-        gc_idle_active = 0;
-    }
+    int r = srv_gc_idle_turn();
+
+    if (r == SRV_GC_MORE)
+        return;
+    uv_idle_stop(h);
+    gc_idle_active = 0;
+    /* Waiting for time to pass: look again in 1 ms, not in a spin. */
+    if (r == SRV_GC_WAIT)
+        uv_timer_start(&gc_timer, on_gc_timer, 1, 0);
 }
 
 /* Start the collector's idle handle (a no-op when it runs already or
@@ -229,6 +242,7 @@ static int handles_start(void)
     uv_prepare_init(srv.loop, &prepare_handle);
     uv_check_init(srv.loop, &check_handle);
     uv_idle_init(srv.loop, &gc_idle);
+    uv_timer_init(srv.loop, &gc_timer);
     uv_signal_init(srv.loop, &sigterm_handle);
     uv_signal_init(srv.loop, &sigint_handle);
     handles_open = 1;
@@ -287,6 +301,7 @@ static void teardown(void)
             uv_close((uv_handle_t *)&prepare_handle, NULL);
             uv_close((uv_handle_t *)&check_handle, NULL);
             uv_close((uv_handle_t *)&gc_idle, NULL);
+            uv_close((uv_handle_t *)&gc_timer, NULL);
             gc_idle_active = 0;
             uv_close((uv_handle_t *)&sigterm_handle, NULL);
             uv_close((uv_handle_t *)&sigint_handle, NULL);

@@ -750,6 +750,7 @@ void srv_gc_wake(void);
 void srv_gc_sync_config(void);
 /* One turn of the collector's idle handle: a paced slice (t_gc.c).
  * Returns 1 while collector or deferred-free work remains. */
+enum { SRV_GC_DONE, SRV_GC_MORE, SRV_GC_WAIT };
 int srv_gc_idle_turn(void);
 /* Weak elements vanishing: register the heap's clear callback (startup),
  * publish the queued events (before sleeping), free it all (shutdown). */

@@ -27,30 +27,38 @@ static uint64_t mono_us(void)
  * while commands keep arriving, back to back when none came for
  * HP_GC_PACE_IDLE_US. Deferred freeing is not paced (it also runs while
  * the collection waits), and with nothing to do the handle is not
- * running at all. Returns 1 while work
- * remains (the handle stays on). */
+ * running at all. Returns SRV_GC_MORE while work remains (the handle
+ * stays on), SRV_GC_WAIT when the only work left must wait for time to
+ * pass (the pacer's turn, a given-up collection's restart time: the
+ * handle stops and a timer wakes it, so the loop does not spin), or
+ * SRV_GC_DONE. */
 int srv_gc_idle_turn(void)
 {
     int64_t budget = hp_gc_config.slice_budget_us;
     uint64_t t0, t1;
     int more;
 
-    if (!hp_gc_in_progress() && !hp_gc_due())
-        return hp_gc_step(budget);
+    if (!hp_gc_in_progress() && !hp_gc_due()) {
+        more = hp_gc_step(budget);
+        if (!more)
+            return SRV_GC_DONE;
+        return hp_free_pending() > 0 ? SRV_GC_MORE : SRV_GC_WAIT;
+    }
     t0 = mono_us();
     budget = hp_gc_pace(&pacer, t0, srv.stats.total_commands_processed,
                         hp_gc_config.max_cpu_percent, budget);
     if (budget == 0) {
         /* the collection waits its turn; queued bodies are not paced */
-        if (hp_free_pending() > 0)
-            hp_free_step(hp_gc_config.slice_budget_us,
-                         hp_gc_config.slice_objects);
-        return 1;
+        if (hp_free_pending() == 0)
+            return SRV_GC_WAIT;
+        hp_free_step(hp_gc_config.slice_budget_us,
+                     hp_gc_config.slice_objects);
+        return SRV_GC_MORE;
     }
     more = hp_gc_step(budget);
     t1 = mono_us();
     hp_gc_pace_charge(&pacer, t0, t1);
-    return more;
+    return more ? SRV_GC_MORE : SRV_GC_DONE;
 }
 
 /* Copy srv.cfg's gc-* values into hp_gc_config (config load, CONFIG SET,
