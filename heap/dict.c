@@ -121,6 +121,39 @@ void hp_dict_clear(hp_dict_t *d)
     }
 }
 
+/* Take d apart a little (see heap.h): free up to max entries, visiting
+ * at most 4 * max buckets, from bucket *pos on (both tables in a row). */
+size_t hp_dict_clear_some(hp_dict_t *d, size_t *pos, size_t max)
+{
+    size_t freed = 0, visits = 0;
+
+    d->rehash_idx = -1; /* nobody else uses d: the tables stay put */
+    while (freed < max && visits < 4 * max) {
+        size_t s0 = tsize(d, 0), i = *pos;
+        int t = i < s0 ? 0 : 1;
+        hp_dict_entry_t *e;
+
+        if (t == 1)
+            i -= s0;
+        if (i >= tsize(d, t))
+            break;
+        e = d->table[t][i];
+        if (!e) {
+            (*pos)++;
+            visits++;
+            continue;
+        }
+        d->table[t][i] = e->next;
+        d->used[t]--;
+        d->entry_bytes -= hp_malloc_size(e);
+        if (d->type && d->type->val_free)
+            d->type->val_free(e->v.ptr);
+        hp_free(e);
+        freed++;
+    }
+    return hp_dict_size(d);
+}
+
 /* Free every entry (calling val_free) and d. NULL: no-op. */
 void hp_dict_free(hp_dict_t *d)
 {

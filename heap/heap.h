@@ -189,6 +189,12 @@ hp_dict_t *hp_dict_new(const hp_dict_type_t *type);
 void hp_dict_free(hp_dict_t *d);
 /* Remove every entry (calling val_free), keep the dict. */
 void hp_dict_clear(hp_dict_t *d);
+/* For a dict nobody uses any more (a flushed keyspace), freed in slices:
+ * free up to max entries (calling val_free), resuming at bucket *pos
+ * (start at 0; the caller keeps it between calls). Returns the entries
+ * left; at 0, hp_dict_free(d) has nothing more to do. d must not be
+ * used otherwise meanwhile (rehashing stops). */
+size_t hp_dict_clear_some(hp_dict_t *d, size_t *pos, size_t max);
 size_t hp_dict_size(const hp_dict_t *d);
 /* Bytes used by the table and entries (not the values). */
 size_t hp_dict_mem(const hp_dict_t *d);

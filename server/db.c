@@ -373,6 +373,7 @@ void srv_db_fini_all(void)
     }
     hp_free(srv.dbs);
     srv.dbs = NULL;
+    srv_db_free_step(-1);
     /* the big values the dicts queued are freed now, not left behind */
     while (hp_free_step(-1, SIZE_MAX)) {
     }
@@ -976,12 +977,108 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
  * ------------------------------------------------------------------ */
 
 /* Empty one database's tables. Returns the keys removed. */
-static int64_t flush_one(srv_db_t *db)
+/* ---------------------------------------------------------------------
+ * Flushed keyspaces freed in slices (FLUSHALL/FLUSHDB ASYNC)
+ *
+ * An asynchronous flush of a big database swaps its tables for empty
+ * ones at once (the keys are gone for every command from then on) and
+ * queues the old tables here; srv_db_free_step takes them apart between
+ * ticks, a bounded number of entries at a time, as Redis's lazyfree
+ * thread would. Values still go through the heap's deferred-free queue.
+ * ------------------------------------------------------------------ */
+
+/* A database with fewer keys than this is emptied at once even ASYNC. */
+#define FLUSH_ASYNC_MIN 1024
+/* Entries freed between two clock reads. */
+#define FREE_STEP_ENTRIES 1024
+
+typedef struct retired {
+    struct retired *next;
+    hp_dict_t *d;
+    size_t pos; /* hp_dict_clear_some's bucket cursor */
+} retired_t;
+
+static retired_t *retired_head, **retired_tail = &retired_head;
+static size_t retired_entries; /* entries left in the queued tables */
+
+/* Queue d to be freed in slices (owned from now on). 0 / -ENOMEM. */
+static int retire_dict(hp_dict_t *d)
+{
+    retired_t *r = hp_malloc(sizeof(*r));
+
+    if (!r)
+        return -ENOMEM;
+    r->next = NULL;
+    r->d = d;
+    r->pos = 0;
+    *retired_tail = r;
+    retired_tail = &r->next;
+    retired_entries += hp_dict_size(d);
+    return 0;
+}
+
+/* Entries of flushed keyspaces not yet freed (INFO
+ * lazyfree_pending_objects). */
+size_t srv_db_free_pending(void)
+{
+    return retired_entries;
+}
+
+/* Free queued keyspace entries for about budget_us (< 0: all of them).
+ * Returns 1 while some remain. */
+int srv_db_free_step(int64_t budget_us)
+{
+    int64_t end = budget_us < 0 ? 0 : srv_ustime_now() + budget_us;
+
+    while (retired_head) {
+        retired_t *r = retired_head;
+        size_t before = hp_dict_size(r->d);
+        size_t left = hp_dict_clear_some(r->d, &r->pos, FREE_STEP_ENTRIES);
+
+        retired_entries -= before - left;
+        if (left == 0) {
+            retired_head = r->next;
+            if (!retired_head)
+                retired_tail = &retired_head;
+            hp_dict_free(r->d);
+            hp_free(r);
+        }
+        if (budget_us >= 0 && srv_ustime_now() >= end)
+            break;
+    }
+    return retired_head != NULL;
+}
+
+/* Give db new empty tables and queue the old ones. 0, or -ENOMEM with
+ * db unchanged. */
+static int flush_swap(srv_db_t *db)
+{
+    hp_dict_t *d = hp_dict_new(&keyspace_type);
+    hp_dict_t *e = hp_dict_new(&expires_type);
+
+    if (!d || !e || retire_dict(db->dict) < 0) {
+        hp_dict_free(d);
+        hp_dict_free(e);
+        return -ENOMEM;
+    }
+    if (retire_dict(db->expires) < 0) {
+        /* The keys go in slices; their few expiry entries go now. */
+        hp_dict_free(db->expires);
+    }
+    db->dict = d;
+    db->expires = e;
+    srv_gc_wake();
+    return 0;
+}
+
+static int64_t flush_one(srv_db_t *db, int async)
 {
     int64_t n = (int64_t)srv_db_size(db);
 
-    hp_dict_clear(db->dict);
-    hp_dict_clear(db->expires);
+    if (!async || n < FLUSH_ASYNC_MIN || flush_swap(db) < 0) {
+        hp_dict_clear(db->dict);
+        hp_dict_clear(db->expires);
+    }
     db->avg_ttl = 0;
     db->expires_cursor = 0;
     return n;
@@ -989,21 +1086,21 @@ static int64_t flush_one(srv_db_t *db)
 
 /* Empty database dbnum, or all of them with -1. Every strong value goes
  * through the heap's deferred-free queue (big ones are freed in slices
- * between ticks), so ASYNC and sync behave alike; weak bindings elsewhere
- * to the objects that die are unbound before the loop sleeps. Returns
- * the number of keys removed (0 for an out-of-range dbnum). */
+ * between ticks); with async the key tables of a big database are freed
+ * in slices too (srv_db_free_step). Weak bindings elsewhere to the
+ * objects that die are unbound before the loop sleeps. Returns the
+ * number of keys removed (0 for an out-of-range dbnum). */
 int64_t srv_db_flush(int dbnum, int async)
 {
     int64_t removed = 0;
 
-    (void)async;
     if (dbnum < -1 || dbnum >= srv.cfg.databases) {
         return 0;
     }
     for (int i = 0; i < srv.cfg.databases; i++) {
         if (dbnum == -1 || dbnum == i) {
             srv_multi_touch_db(&srv.dbs[i], NULL); /* WATCH */
-            removed += flush_one(&srv.dbs[i]);
+            removed += flush_one(&srv.dbs[i], async);
         }
     }
     return removed;

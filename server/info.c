@@ -345,9 +345,10 @@ static void section_memory(resp_buf_t *b)
            "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
            "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
            "mem_aof_buffer:0\r\nmem_allocator:%s\r\n"
-           "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\n",
+           "active_defrag_running:0\r\nlazyfree_pending_objects:%zu\r\n",
         used ? (double)rss / (double)used : 0.0,
-        (long long)rss - (long long)used, hp_mem_allocator());
+        (long long)rss - (long long)used, hp_mem_allocator(),
+        (size_t)hp_free_pending() + srv_db_free_pending());
 }
 
 static void section_persistence(resp_buf_t *b)

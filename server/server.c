@@ -130,6 +130,10 @@ static void on_gc_idle(uv_idle_t *h)
 {
     int r = srv_gc_idle_turn();
 
+    /* Keyspaces flushed ASYNC are taken apart in the same turns. */
+    if (srv_db_free_pending() > 0 &&
+        srv_db_free_step(srv.cfg.gc_slice_budget_us))
+        r = SRV_GC_MORE;
     if (r == SRV_GC_MORE)
         return;
     uv_idle_stop(h);

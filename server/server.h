@@ -750,6 +750,10 @@ void srv_gc_wake(void);
 void srv_gc_sync_config(void);
 /* One turn of the collector's idle handle: a paced slice (t_gc.c).
  * Returns 1 while collector or deferred-free work remains. */
+/* Flushed keyspaces freed in slices (db.c): entries left, and one step
+ * of about budget_us (< 0: all); 1 while some remain. */
+size_t srv_db_free_pending(void);
+int srv_db_free_step(int64_t budget_us);
 enum { SRV_GC_DONE, SRV_GC_MORE, SRV_GC_WAIT };
 int srv_gc_idle_turn(void);
 /* Weak elements vanishing: register the heap's clear callback (startup),

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -114,6 +115,64 @@ static void test_server_flush(void **state)
     th_expect_int(s->ctx, 0, "DBSIZE");
     th_expect_error(s->ctx, "ERR syntax error", "FLUSHDB foo");
     th_expect_error(s->ctx, "ERR syntax error", "FLUSHALL async sync");
+}
+
+/* The integer after "name:" in INFO section's text, or -1. */
+static long long info_int(redisContext *c, const char *section,
+                          const char *name)
+{
+    redisReply *r = th_cmd(c, "INFO %s", section);
+    char key[96];
+    const char *p;
+    long long v = -1;
+
+    snprintf(key, sizeof(key), "\n%s:", name);
+    p = strstr(r->str, key);
+    if (p)
+        v = atoll(p + strlen(key));
+    freeReplyObject(r);
+    return v;
+}
+
+/* FLUSHALL ASYNC of a big keyspace: the keys are gone at once, the
+ * tables are freed in slices between ticks (lazyfree_pending_objects
+ * counts down to 0, used_memory comes back), and the server answers
+ * meanwhile; keys written right after the flush are kept. */
+static void test_server_flush_async_big(void **state)
+{
+    th_server_t *s = *state;
+    enum { NKEYS = 200000, BATCH = 1000 };
+    long long used_full, pending = -1;
+    redisReply *r;
+
+    for (int i = 0; i < NKEYS; i += BATCH) {
+        for (int j = 0; j < BATCH; j++)
+            redisAppendCommand(s->ctx, "SET fk:%d v%d", i + j, j);
+        for (int j = 0; j < BATCH; j++) {
+            assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+            freeReplyObject(r);
+        }
+    }
+    th_expect_status(s->ctx, "OK", "SELECT 1");
+    th_expect_status(s->ctx, "OK", "SET other 1");
+    th_expect_status(s->ctx, "OK", "SELECT 0");
+    used_full = info_int(s->ctx, "memory", "used_memory");
+    th_expect_status(s->ctx, "OK", "FLUSHALL ASYNC");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    th_expect_status(s->ctx, "OK", "SET fresh 1");
+    for (int i = 0; i < 500; i++) {
+        pending = info_int(s->ctx, "memory", "lazyfree_pending_objects");
+        if (pending == 0)
+            break;
+        usleep(10000);
+    }
+    assert_int_equal(pending, 0);
+    assert_true(info_int(s->ctx, "memory", "used_memory") < used_full / 4);
+    th_expect_str(s->ctx, "1", "GET fresh");
+    th_expect_int(s->ctx, 1, "DBSIZE");
+    th_expect_status(s->ctx, "OK", "SELECT 1");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    th_expect_status(s->ctx, "OK", "SELECT 0");
 }
 
 static void test_server_time_and_lastsave(void **state)
@@ -688,6 +747,7 @@ int main(void)
         cmocka_unit_test_setup(test_server_select_and_dbsize, th_test_setup),
         cmocka_unit_test_setup(test_server_swapdb, th_test_setup),
         cmocka_unit_test_setup(test_server_flush, th_test_setup),
+        cmocka_unit_test_setup(test_server_flush_async_big, th_test_setup),
         cmocka_unit_test_setup(test_server_time_and_lastsave, th_test_setup),
         cmocka_unit_test_setup(test_server_hello2, th_test_setup),
         cmocka_unit_test_setup(test_server_hello_errors, th_test_setup),

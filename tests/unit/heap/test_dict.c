@@ -202,6 +202,36 @@ static void test_dict_clear_calls_val_free(void **state)
     assert_int_equal(val_frees, 110);
 }
 
+/* hp_dict_clear_some takes a dict apart in bounded steps, mid-rehash
+ * too (both tables), calling val_free once per entry. */
+static void test_dict_clear_some_in_steps(void **state)
+{
+    hp_dict_t *d = hp_dict_new(&counting_type);
+    char k[32];
+    size_t pos = 0, left, prev;
+    int steps = 0;
+    int64_t want = 0;
+
+    for (int i = 1; i <= 1025; i++) {
+        hp_dict_add(d, k, key_of(i, k), NULL)->v.ptr = (void *)(intptr_t)i;
+        want += i;
+    }
+    assert_true(hp__dict_is_rehashing(d)); /* entries in both tables */
+    left = prev = hp_dict_size(d);
+    while (left > 0) {
+        left = hp_dict_clear_some(d, &pos, 10);
+        assert_true(prev - left <= 10);
+        assert_int_equal((size_t)val_frees, 1025 - left);
+        prev = left;
+        steps++;
+    }
+    assert_true(steps >= 103);
+    assert_int_equal(val_freed_sum, want);
+    assert_int_equal(hp_dict_clear_some(d, &pos, 10), 0);
+    hp_dict_free(d);
+    assert_int_equal(val_frees, 1025);
+}
+
 /* ---------------------------------------------------------------------
  * Random workload against a model
  * ------------------------------------------------------------------ */
@@ -792,6 +822,7 @@ int main(void)
         cmocka_unit_test_setup(test_dict_binary_keys, setup),
         cmocka_unit_test_setup(test_dict_unlink_skips_val_free, setup),
         cmocka_unit_test_setup(test_dict_clear_calls_val_free, setup),
+        cmocka_unit_test_setup(test_dict_clear_some_in_steps, setup),
         cmocka_unit_test_setup(test_dict_random_ops_match_model, setup),
         cmocka_unit_test_setup(test_dict_grows_incrementally, setup),
         cmocka_unit_test_setup(test_dict_rehash_for_finishes, setup),
