@@ -69,6 +69,23 @@ bench: deps
 	$(MESON) compile -C $(BENCH_BUILD)
 	GENCACHED_BIN=$(BENCH_BUILD)/server/gencached tests/bench/bench.sh $(BENCHARGS)
 
+# The collector benchmark (tests/bench/gc/run.sh, results in
+# tests/bench/gc/RESULTS.md) on the same release tree; QUICK=1 make bench-gc
+# is a smoke test under 2 minutes; BENCHARGS="--csv FILE" adds a CSV.
+.PHONY: bench-gc
+bench-gc: deps
+	@if [ ! -f $(BENCH_BUILD)/build.ninja ]; then \
+	    rm -rf $(BENCH_BUILD) && \
+	    $(MESON) setup $(BENCH_BUILD) --buildtype=$(BENCH_BUILDTYPE); \
+	else $(MESON) configure $(BENCH_BUILD) -Dbuildtype=$(BENCH_BUILDTYPE); fi
+	$(MESON) compile -C $(BENCH_BUILD)
+	GENCACHED_BIN=$(BENCH_BUILD)/server/gencached tests/bench/gc/run.sh $(BENCHARGS)
+
+# The same suite as a smoke run (about 2 minutes): one round, small counts.
+.PHONY: bench-quick
+bench-quick:
+	QUICK=1 $(MAKE) bench
+
 compat: build
 	GENCACHED_BIN=$(BUILD)/server/gencached SHARED=$(SHARED) tests/compat/run.sh
 

@@ -49,6 +49,10 @@ enum phase {
 #define RESTART_DELAY_MAX_US 100000
 
 /* List sentinels (only gprev/gnext used). */
+/* Decrefs one unit of the clear phase may run (each may free an object):
+ * bounds a unit to a few dozen microseconds however long the cycle. */
+#define CLEAR_DRAIN_MAX 32
+
 static hp_side_t gens[3], young, scanned, unreached, pending, doomed;
 static int lists_ready;
 static size_t gen_count[3];
@@ -327,6 +331,18 @@ static void step_clear_weak(void)
     if (list_empty(&unreached)) coll.phase = PH_CLEAR;
 }
 
+/* Run one unit's share of the put-off decrefs, counting the bytes they
+ * free as reclaimed. 1 while some are still put off. */
+static int drain_counted(void)
+{
+    size_t before = hp_mem_used(), after;
+    int more = hp__ref_drain_some(CLEAR_DRAIN_MAX);
+
+    after = hp_mem_used();
+    if (before > after) hp__gc_bytes_reclaimed += before - after;
+    return more;
+}
+
 /* One garbage object: drop its reference elements, then our hold. */
 static void step_clear(void)
 {
@@ -338,7 +354,9 @@ static void step_clear(void)
     hp_incref(o);
     hp__ref_clear_all(s); /* untracks s: off the doomed list */
     hp__gc_untrack(s);
-    hp__ref_drain();
+    /* Each dropped reference may free an object that frees the next: a
+     * bounded number run now, the rest in the next units. */
+    hp__ref_drain_some(CLEAR_DRAIN_MAX);
     hp__defer_from_gc = 1;
     hp_decref_deferred(o); /* a big body goes in hp_free_step slices */
     hp__defer_from_gc = 0;
@@ -466,6 +484,9 @@ static int work_one(void)
         break;
     case PH_CLEAR:
         if (list_empty(&doomed)) {
+            /* The cycle's put-off decrefs free it, a unit at a time. */
+            if (drain_counted())
+                break;
             coll_finish();
             return 0;
         }

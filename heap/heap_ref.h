@@ -93,6 +93,12 @@ void hp__side_maybe_drop(hp_side_t *s);
 void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen);
 /* Run the queued decrefs (reentrancy safe, iterative). */
 void hp__ref_drain(void);
+/* The collector's bounded drain: run at most max queued decrefs (new
+ * ones first, then those an earlier call put off, and whatever they
+ * queue in turn); the rest is put off until the next call, so freeing a
+ * cycle of a million objects is spread over slices instead of cascading
+ * in one. Returns 1 while decrefs are put off. */
+int hp__ref_drain_some(size_t max);
 /* o's refcount reached zero: clear weak references to it, drop its
  * reference elements, untrack it. Called before its body is freed. */
 void hp__side_obj_dying(hp_obj_t *o);

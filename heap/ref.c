@@ -165,6 +165,35 @@ void hp__ref_drain(void)
     draining = 0;
 }
 
+/* Decrefs put off by hp__ref_drain_some (linked through wnext). */
+static struct hp_ref *held_queue;
+
+/* Contract in heap_ref.h. */
+int hp__ref_drain_some(size_t max)
+{
+    struct hp_ref **tail = &release_queue;
+    size_t n = 0;
+
+    if (draining) return held_queue != NULL || release_queue != NULL;
+    while (*tail) tail = &(*tail)->wnext;
+    *tail = held_queue; /* the put-off ones after the new ones */
+    held_queue = NULL;
+    draining = 1;
+    while (release_queue && n < max) {
+        struct hp_ref *r = release_queue;
+        hp_obj_t *t = r->target;
+
+        release_queue = r->wnext;
+        hp__ref_free(r);
+        hp_decref(t);
+        n++;
+    }
+    draining = 0;
+    held_queue = release_queue;
+    release_queue = NULL;
+    return held_queue != NULL;
+}
+
 /* Container hook: element key of o was overwritten or removed. */
 void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen)
 {

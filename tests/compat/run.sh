@@ -3,7 +3,8 @@
 # per line, "#" comments) against a fresh gencached on a free port, through
 # $SHARED/compat/redis-suite.sh. Last line: "N passed, M failed".
 # Env: GENCACHED_BIN (required), SHARED (default ../shared from the repo
-# root), REDIS_SUITE_PROFILE (default nodebug), any redis-suite.sh knob.
+# root), REDIS_SUITE_PROFILE (default nodebug), GENCACHE_IO_THREADS (run the
+# server with that many I/O threads), any redis-suite.sh knob.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -20,8 +21,12 @@ mapfile -t units < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/units.txt" | 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-compat-XXXXXX")
 cd "$work" || exit 1
+io_args=()
+if [ -n "${GENCACHE_IO_THREADS:-}" ]; then
+    io_args=(--io-threads "$GENCACHE_IO_THREADS")
+fi
 if ! start_server "$work/server.log" "$bin" --bind 127.0.0.1 --save '' \
-    --appendonly no; then
+    --appendonly no "${io_args[@]}"; then
     rm -rf "$work"
     echo "0 passed, 1 failed"
     exit 1

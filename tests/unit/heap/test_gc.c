@@ -124,6 +124,43 @@ static void test_gc_big_cycle(void **state)
     free(objs);
 }
 
+/* Freeing a long garbage cycle is spread over units: no unit of the
+ * collector frees more than a few dozen objects, however long the cycle
+ * (the decrefs that cascade around it are put off, not run in one go),
+ * and every object of it is still freed and counted. */
+static void test_gc_clear_is_bounded_per_unit(void **state)
+{
+    enum { N = 20000 };
+    size_t base = hp_mem_used();
+    uint64_t collected = stats().collected;
+    size_t objects, most = 0, units = 0;
+    hp_obj_t **objs = malloc(N * sizeof(*objs));
+
+    assert_non_null(objs);
+    ring_build(objs, N, 0);
+    drop_all(objs, N);
+    hp_gc_config.slice_objects = 1; /* one unit per step */
+    assert_int_equal(hp_gc_start(2), 0);
+    objects = hp_obj_count();
+    while (hp_gc_in_progress()) {
+        size_t now;
+
+        hp_gc_step(-1);
+        now = hp_obj_count();
+        if (objects - now > most)
+            most = objects - now;
+        objects = now;
+        units++;
+    }
+    assert_true(most <= 64);
+    assert_true(units > N / 64);
+    assert_int_equal(stats().collected - collected, N);
+    while (hp_free_step(-1, SIZE_MAX))
+        ;
+    assert_int_equal(hp_mem_used(), base);
+    free(objs);
+}
+
 /* Reachable cycles survive and age through the generations. */
 static void test_gc_survivors_age(void **state)
 {
@@ -899,6 +936,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gc_cycles_every_type_and_length,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_big_cycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_clear_is_bounded_per_unit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_survivors_age, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_mixed_strong_weak, setup,
