@@ -1,28 +1,54 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of redis-server (A) and gencached (B).
+"""Side-by-side benchmark of redis-server (A), gencached (B) and a second
+redis-server (A2, the A/A noise floor).
 
-Driven by bench.sh, which starts both servers. For every test and pipeline
-depth it runs redis-benchmark against A and B in interleaved rounds (A B,
-then B A, ...), reads each server's CPU time from /proc/PID/stat around every
-run, and prints medians of the per-round ratios (PERFORMANCE.md "Method").
-Before every run the test's key is reset (and filled for the pop and LRANGE
-tests) outside the measured window, and both servers are left to go idle so
-deferred work (a collector slice, a lazy free) of the setup is not billed to
-the run. Then it measures memory per element (used_memory delta, RSS delta)
-for data loaded through redis-cli --pipe.
+Driven by bench.sh, which starts the servers. Three parts, all in one run:
 
-Usage: bench.py A_PORT A_PID B_PORT B_PID [--csv PATH]
-Env: ROUNDS (5), N (requests per -P 1 run, 100000; -P 32 runs use 10x; the
-     LRANGE tests use N/2, N/4, N/5), CLIENTS (50), TESTS (throughput tests,
-     redis-benchmark -t names, default all of DEFAULT_TESTS), PIPELINES
-     ("1 32"), KEYS (elements per memory test, 1000000; 0 skips memory),
-     MEMTESTS (default "strings hash hash100 set zset"), CSV (a path, the
-     same as --csv), QUICK=1 (smoke test: ROUNDS=1, N=2000, KEYS=20000
-     unless set), PIN (1: pin redis-benchmark to core 0; bench.sh pins the
-     servers to core 1).
+1. Throughput. For every test, value size (-d) and pipeline depth it runs
+   redis-benchmark against A, B and A2 in interleaved rounds (A B A2, then
+   A2 B A, ...), reads each server's CPU time (all threads) from
+   /proc/PID/stat around every run, and reports medians of the per-round
+   ratios B/A (gencached vs redis) and A2/A (redis vs redis: the noise
+   floor), for ops/s and for requests per server CPU-second
+   (PERFORMANCE.md "Method"). Before every run the test's key is reset
+   (and filled for the pop and LRANGE tests, or every key of the key space
+   written for GET) outside the measured window, and every server is left
+   to go idle, so deferred work of the setup is not billed to the run.
+2. Latency at a fixed rate: tests/bench/latency.c (open loop, latency from
+   each request's due time) at the same rate against every server,
+   interleaved in rounds; p50/p99/p99.9/max and server CPU per request.
+3. Memory per element (used_memory delta, RSS delta) for data loaded
+   through redis-cli --pipe, A and B only.
+
+Usage: bench.py A_PORT A_PID B_PORT B_PID [A2_PORT A2_PID] [--csv PATH]
+Env (QUICK=1 defaults in brackets):
+  ROUNDS (5 [1])       rounds per throughput row
+  N (100000 [5000])    requests per -P 1 run; -P >1 runs use 10x; LRANGE
+                       uses half; every run is also capped by BYTES
+  BYTES (512M [32M])   cap on value bytes a run moves (n * size * values
+                       per request), keeping the 4 KB rows to seconds
+  CLIENTS (50)         redis-benchmark -c
+  TESTS                throughput tests (DEFAULT_TESTS, -t names)
+  SIZES ("64 4096")    value sizes (-d); tests that carry no value
+                       (PING, INCR, SADD, SPOP, ZADD) run at the first only
+  PIPELINES ("1 32")   -P values
+  KEYSPACE (100000)    -r, and the GET key space; sizes >= 1024 use 1/10
+  LAT_TESTS ("get set" ["get"])  fixed-rate latency tests; "" skips
+  RATE (20000)         requests per second of the latency tests
+  LAT_SECONDS (10 [3]) measured seconds per latency run (plus 1 s warm-up)
+  LAT_ROUNDS (3 [1])   latency rounds; LAT_CONNS (4) connections
+  LAT_SIZE (64)        value size of the latency tests
+  LATENCY_BIN          the built latency tool (bench.sh sets it)
+  KEYS (1000000 [20000]) elements per memory test; 0 skips memory
+  MEMTESTS ("strings hash hash100 set zset")
+  CLIENT_CPUS ("0")    taskset -c list for the clients; "" or PIN=0: none
+  CSV                  a path, the same as --csv
+  GENC_IO_THREADS, REDIS_IO_THREADS, SERVER_CPUS: set by bench.sh, only
+                       recorded in the output here.
 """
 import csv
 import io
+import math
 import os
 import statistics
 import subprocess
@@ -30,32 +56,67 @@ import sys
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+QUICK = os.environ.get("QUICK", "0") == "1"
 
-DEFAULT_TESTS = ("ping_mbulk set get incr mset lpush rpush lpop rpop sadd "
-                 "hset spop zadd lrange_100 lrange_300 lrange_600")
+DEFAULT_TESTS = ("ping_mbulk set get incr lpush rpush lpop rpop sadd hset "
+                 "spop zadd lrange_100 mset")
 DEFAULT_MEMTESTS = "strings hash hash100 set zset"
 
-# LRANGE tests run as a custom command on a list filled beforehand, so the
-# "LPUSH (needed to benchmark LRANGE)" phase of redis-benchmark -t
-# lrange_N is neither run nor billed. Value: last index of the range.
+# redis-benchmark 7.0 commands that carry no -d value: one size suffices.
+SIZELESS = {"ping_mbulk", "ping_inline", "incr", "sadd", "spop", "zadd"}
+# Values moved per request (for the BYTES cap).
+VALUES_PER_REQ = {"mset": 10, "lrange_100": 100, "lrange_300": 300,
+                  "lrange_600": 600}
+# LRANGE tests run as a custom command on a list filled beforehand, so
+# redis-benchmark's own "LPUSH (needed to benchmark LRANGE)" phase is
+# neither run nor billed. Value: last index of the range.
 LRANGE_LAST = {"lrange_100": 99, "lrange_300": 299, "lrange_600": 599}
-# Request count divisors keeping the slow LRANGE rows near a few seconds.
 N_DIVISOR = {"lrange_100": 2, "lrange_300": 4, "lrange_600": 5}
-# Element redis-benchmark 7.0 pushes for LPUSH/RPUSH (3 bytes, -d 3).
-LIST_ELEMENT = "xxx"
+# The key each test works on, deleted before and after every run.
+TEST_KEY = {"lpush": "mylist", "rpush": "mylist", "lpop": "mylist",
+            "rpop": "mylist", "sadd": "myset", "spop": "myset",
+            "hset": "myhash", "zadd": "myzset", "lrange_100": "mylist",
+            "lrange_300": "mylist", "lrange_600": "mylist"}
 CHUNK = 1000
+NAMES = ("A", "B", "A2")
 
-CSV_FIELDS = ("kind", "test", "pipeline", "requests", "redis_ops",
-              "genc_ops", "ops_ratio", "cpu_ratio", "redis_us_per_req",
-              "genc_us_per_req", "redis_p50_ms", "redis_p99_ms",
-              "genc_p50_ms", "genc_p99_ms", "elements", "payload_bytes",
-              "redis_bytes_per_elem", "genc_bytes_per_elem", "mem_ratio",
-              "redis_rss_per_elem", "genc_rss_per_elem", "redis_encoding",
-              "genc_encoding")
+CSV_FIELDS = (
+    "kind", "test", "size", "pipeline", "requests", "rounds",
+    "genc_io_threads", "redis_io_threads", "server_cpus", "client_cpus",
+    "redis_ops", "genc_ops", "redis2_ops", "ops_ratio", "ops_ratio_aa",
+    "cpu_ratio", "cpu_ratio_aa", "redis_us_per_req", "genc_us_per_req",
+    "redis2_us_per_req", "redis_p50_ms", "redis_p99_ms", "genc_p50_ms",
+    "genc_p99_ms", "rate", "redis_p50_us", "redis_p99_us", "redis_p999_us",
+    "redis_max_us", "genc_p50_us", "genc_p99_us", "genc_p999_us",
+    "genc_max_us", "redis2_p50_us", "redis2_p99_us", "redis2_p999_us",
+    "redis2_max_us", "p99_ratio", "p99_ratio_aa", "p999_ratio",
+    "p999_ratio_aa", "client_lag_p99_us", "elements", "payload_bytes",
+    "redis_bytes_per_elem", "genc_bytes_per_elem", "mem_ratio",
+    "redis_rss_per_elem", "genc_rss_per_elem", "redis_encoding",
+    "genc_encoding")
+
+
+def env_int(name, default, quick_default=None):
+    """Integer env var (k/M/G suffixes allowed); QUICK=1 may change the
+    default."""
+    if quick_default is not None and QUICK:
+        default = quick_default
+    v = os.environ.get(name, str(default)).strip()
+    mult = {"k": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    if v and v[-1] in mult:
+        return int(float(v[:-1]) * mult[v[-1]])
+    return int(v)
+
+
+def env_list(name, default, quick_default=None):
+    """Whitespace or comma separated env var as a list."""
+    if quick_default is not None and QUICK:
+        default = quick_default
+    return os.environ.get(name, default).replace(",", " ").split()
 
 
 def cpu_seconds(pid):
-    """utime + stime of every thread of pid, in seconds."""
+    """utime + stime of the whole process pid (all threads), seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
@@ -80,9 +141,10 @@ def alive(pid):
 
 
 def client_prefix():
-    """taskset prefix pinning the client to core 0, when asked and able."""
-    if os.environ.get("PIN", "1") == "1" and os.cpu_count() >= 2:
-        return ["taskset", "-c", "0"]
+    """taskset prefix pinning the clients, when asked and able."""
+    cpus = os.environ.get("CLIENT_CPUS", "0")
+    if os.environ.get("PIN", "1") == "1" and cpus and os.cpu_count() >= 2:
+        return ["taskset", "-c", cpus]
     return []
 
 
@@ -94,12 +156,12 @@ def cli(port, *args, stdin=None):
 
 
 def resp(*args):
-    """One command in RESP as text."""
-    out = ["*%d\r\n" % len(args)]
+    """One command in RESP as bytes."""
+    out = [b"*%d\r\n" % len(args)]
     for a in args:
-        a = str(a)
-        out.append("$%d\r\n%s\r\n" % (len(a.encode()), a))
-    return "".join(out)
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
 
 
 def pipe_load(port, payload, commands):
@@ -110,122 +172,403 @@ def pipe_load(port, payload, commands):
         raise RuntimeError("--pipe on port %d: %s" % (port, out.strip()))
 
 
-def quiesce(pid, limit=10.0):
-    """Wait until pid uses at most one clock tick per 0.2 s (its deferred
-    work is done), or limit seconds passed."""
+def quiesce(pids, limit=10.0):
+    """Wait until every pid uses at most one clock tick per 0.2 s (its
+    deferred work is done), or limit seconds passed."""
     end = time.monotonic() + limit
-    last = cpu_seconds(pid)
+    last = {p: cpu_seconds(p) for p in pids}
     while time.monotonic() < end:
         time.sleep(0.2)
-        now = cpu_seconds(pid)
-        if now - last <= 1.0 / CLK_TCK:
+        now = {p: cpu_seconds(p) for p in pids}
+        if all(now[p] - last[p] <= 1.0 / CLK_TCK for p in pids):
             return
         last = now
 
 
-_FILL_CACHE = {}
+def keyspace_for(size):
+    """-r key space for a value size (1/10 for values of 1 KB or more)."""
+    ks = env_int("KEYSPACE", 100000)
+    return max(1, ks // 10) if size >= 1024 else ks
 
 
-def fill_payload(kind, count):
-    """(RESP bytes, command count) pushing count elements onto mylist
-    (kind "list") or adding count members to myset (kind "set")."""
-    key = (kind, count)
-    if key not in _FILL_CACHE:
-        parts = []
-        for start in range(0, count, CHUNK):
-            stop = min(count, start + CHUNK)
-            if kind == "list":
-                args = ["RPUSH", "mylist"] + [LIST_ELEMENT] * (stop - start)
-            else:
-                args = ["SADD", "myset"] + [
-                    "element:%012d" % i for i in range(start, stop)]
+_PAYLOADS = {}
+
+
+def fill_payload(kind, count, size):
+    """Cached (RESP bytes, command count): kind "list" pushes count
+    elements of size bytes ('x', as redis-benchmark's data) onto mylist,
+    "set" adds count members to myset, "keys" SETs key:000000000000 ..
+    count-1 to size-byte values (the names redis-benchmark's
+    key:__rand_int__ gives)."""
+    key = (kind, count, size)
+    if key in _PAYLOADS:
+        return _PAYLOADS[key]
+    parts = []
+    if kind == "keys":
+        value = b"x" * size
+        step = max(1, min(CHUNK, (1 << 20) // (size + 32)))
+        for start in range(0, count, step):
+            args = [b"MSET"]
+            for i in range(start, min(count, start + step)):
+                args += [b"key:%012d" % i, value]
             parts.append(resp(*args))
-        _FILL_CACHE[key] = ("".join(parts).encode(), len(parts))
-    return _FILL_CACHE[key]
+    else:
+        elem = b"x" * size
+        step = max(1, min(CHUNK, (1 << 20) // (size + 16)))
+        for start in range(0, count, step):
+            stop = min(count, start + step)
+            if kind == "list":
+                parts.append(resp(b"RPUSH", b"mylist",
+                                  *([elem] * (stop - start))))
+            else:
+                parts.append(resp(b"SADD", b"myset", *[
+                    b"element:%012d" % i for i in range(start, stop)]))
+    _PAYLOADS[key] = (b"".join(parts), len(parts))
+    return _PAYLOADS[key]
 
 
-def setup(port, test, n):
+def setup(port, test, n, size):
     """Reset the key test uses; fill it for the pop and LRANGE tests."""
-    key = {"lpush": "mylist", "rpush": "mylist", "lpop": "mylist",
-           "rpop": "mylist", "sadd": "myset", "spop": "myset",
-           "hset": "myhash", "zadd": "myzset"}.get(test)
-    if test in LRANGE_LAST:
-        key = "mylist"
+    key = TEST_KEY.get(test)
     if key is None:
         return
     cli(port, "del", key)
     fill = None
     if test in ("lpop", "rpop"):
-        fill = fill_payload("list", n)
+        fill = fill_payload("list", n, size)
     elif test == "spop":
-        fill = fill_payload("set", n)
+        fill = fill_payload("set", n, 0)
     elif test in LRANGE_LAST:
-        fill = fill_payload("list", LRANGE_LAST[test] + 1)
+        fill = fill_payload("list", LRANGE_LAST[test] + 1, size)
     if fill:
         pipe_load(port, fill[0], fill[1])
 
 
-def bench_cmd(port, test, pipeline, n, clients):
+def cleanup(port, test):
+    """Drop the test's key after a run (big lists of 4 KB values)."""
+    key = TEST_KEY.get(test)
+    if key is not None:
+        cli(port, "del", key)
+
+
+def bench_cmd(port, test, pipeline, n, clients, size):
     """redis-benchmark command line for one run."""
     cmd = client_prefix() + [
         "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
-        "-c", str(clients), "-P", str(pipeline), "-r", "100000", "--csv"]
+        "-c", str(clients), "-P", str(pipeline), "-d", str(size),
+        "-r", str(keyspace_for(size)), "--csv"]
     if test in LRANGE_LAST:
         return cmd + ["LRANGE", "mylist", "0", str(LRANGE_LAST[test])]
     return cmd + ["-t", test]
 
 
-def run_bench(port, pid, test, pipeline, n, clients):
+def run_bench(port, pid, test, pipeline, n, clients, size):
     """One redis-benchmark run. Returns (ops/s, requests per server
     CPU-second, p50 ms, p99 ms)."""
-    cmd = bench_cmd(port, test, pipeline, n, clients)
+    cmd = bench_cmd(port, test, pipeline, n, clients, size)
     before = cpu_seconds(pid)
     out = subprocess.run(cmd, capture_output=True, check=True,
-                         timeout=600).stdout
+                         timeout=900).stdout
     cpu = cpu_seconds(pid) - before
     rows = list(csv.DictReader(io.StringIO(out.decode())))
     if not rows:
         raise RuntimeError("no csv from: " + " ".join(cmd))
-    row = rows[0]
+    row = rows[-1]
     # Below one clock tick the CPU time is unknown; bound it by one tick.
     per_cpu = n / max(cpu, 1.0 / CLK_TCK)
     return (float(row["rps"]), per_cpu, float(row["p50_latency_ms"]),
             float(row["p99_latency_ms"]))
 
 
-def requests_for(test, pipeline):
-    """Requests per run for test at pipeline depth."""
-    n = int(os.environ.get("N", "100000")) * (10 if pipeline > 1 else 1)
-    return max(1, n // N_DIVISOR.get(test, 1))
+def requests_for(test, pipeline, size, clients):
+    """Requests per run for test at pipeline depth and value size."""
+    n = env_int("N", 100000, 5000) * (10 if pipeline > 1 else 1)
+    n = max(1, n // N_DIVISOR.get(test, 1))
+    if test not in SIZELESS:
+        per_req = size * VALUES_PER_REQ.get(test, 1)
+        cap = env_int("BYTES", 512 << 20, 32 << 20) // max(1, per_req)
+        floor = clients * pipeline * 4
+        n = min(n, max(cap, floor))
+    return n
 
 
-def bench_row(a, b, test, pipeline, rounds, clients):
+def ratio_median(res, x, y, i):
+    """Median over rounds of res[x][r][i] / res[y][r][i]."""
+    return statistics.median(rx[i] / ry[i] for rx, ry in zip(res[x], res[y]))
+
+
+def bench_row(servers, test, pipeline, size, rounds, clients):
     """Interleaved rounds of one test; returns a dict of CSV fields."""
-    n = requests_for(test, pipeline)
-    res = {"A": [], "B": []}
+    n = requests_for(test, pipeline, size, clients)
+    names = [x for x in NAMES if x in servers]
+    if test == "get":
+        fill = fill_payload("keys", keyspace_for(size), size)
+        for x in names:
+            pipe_load(servers[x][0], fill[0], fill[1])
+    res = {x: [] for x in names}
     for r in range(rounds):
-        order = (("A", a), ("B", b)) if r % 2 == 0 else (("B", b), ("A", a))
-        for _, (port, pid) in order:
-            setup(port, test, n)
-        for _, (_, pid) in order:
-            quiesce(pid)
-        for name, (port, pid) in order:
-            res[name].append(run_bench(port, pid, test, pipeline, n, clients))
+        order = names if r % 2 == 0 else names[::-1]
+        for x in order:
+            setup(servers[x][0], test, n, size)
+        quiesce([servers[x][1] for x in order])
+        for x in order:
+            port, pid = servers[x]
+            res[x].append(run_bench(port, pid, test, pipeline, n, clients,
+                                    size))
+            cleanup(port, test)
 
-    def med(name, i):
-        return statistics.median(x[i] for x in res[name])
+    def med(x, i):
+        return statistics.median(v[i] for v in res[x])
 
-    return {
-        "kind": "throughput", "test": test, "pipeline": pipeline,
-        "requests": n, "redis_ops": med("A", 0), "genc_ops": med("B", 0),
-        "ops_ratio": statistics.median(
-            rb[0] / ra[0] for ra, rb in zip(res["A"], res["B"])),
-        "cpu_ratio": statistics.median(
-            rb[1] / ra[1] for ra, rb in zip(res["A"], res["B"])),
-        "redis_us_per_req": 1e6 / med("A", 1),
-        "genc_us_per_req": 1e6 / med("B", 1),
-        "redis_p50_ms": med("A", 2), "redis_p99_ms": med("A", 3),
-        "genc_p50_ms": med("B", 2), "genc_p99_ms": med("B", 3)}
+    row = {"kind": "throughput", "test": test, "size": size,
+           "pipeline": pipeline, "requests": n, "rounds": rounds,
+           "redis_ops": med("A", 0), "genc_ops": med("B", 0),
+           "ops_ratio": ratio_median(res, "B", "A", 0),
+           "cpu_ratio": ratio_median(res, "B", "A", 1),
+           "redis_us_per_req": 1e6 / med("A", 1),
+           "genc_us_per_req": 1e6 / med("B", 1),
+           "redis_p50_ms": med("A", 2), "redis_p99_ms": med("A", 3),
+           "genc_p50_ms": med("B", 2), "genc_p99_ms": med("B", 3)}
+    if "A2" in res:
+        row.update({"redis2_ops": med("A2", 0),
+                    "ops_ratio_aa": ratio_median(res, "A2", "A", 0),
+                    "cpu_ratio_aa": ratio_median(res, "A2", "A", 1),
+                    "redis2_us_per_req": 1e6 / med("A2", 1)})
+    return row
+
+
+def fmt(x, spec="%.2f"):
+    """x formatted, or n/a for None."""
+    return "n/a" if x is None else spec % x
+
+
+class Output:
+    """The text tables on stdout and, when asked, CSV rows in a file."""
+
+    def __init__(self, path, config):
+        self.config = config
+        self.file = open(path, "w", newline="") if path else None
+        self.csv = None
+        if self.file:
+            self.csv = csv.DictWriter(self.file, CSV_FIELDS)
+            self.csv.writeheader()
+
+    def row(self, fields):
+        if self.csv:
+            self.csv.writerow(dict(self.config, **fields))
+            self.file.flush()
+
+    def close(self):
+        if self.file:
+            self.file.close()
+
+
+def test_label(test):
+    """Row label of a redis-benchmark test name."""
+    return "PING" if test.startswith("ping") else test.upper()
+
+
+def throughput(servers, out, rounds, clients):
+    """Every throughput row; returns (failed rows, result rows)."""
+    tests = env_list("TESTS", DEFAULT_TESTS)
+    sizes = [int(s) for s in env_list("SIZES", "64 4096")]
+    pipelines = [int(p) for p in env_list("PIPELINES", "1 32")]
+    print("\n## Throughput: %d round(s) interleaved (A B A2, A2 B A, ...),"
+          " %d clients, clients pinned: %s" %
+          (rounds, clients, " ".join(client_prefix()[2:]) or "no"))
+    print("# B/A = gencached / redis, A2/A = redis / redis (noise floor);"
+          " medians of per-round ratios. cpu = requests per server"
+          " CPU-second (>1: gencached cheaper); us/req = server CPU per"
+          " request (all threads).")
+    print("%-10s %5s %3s %10s %10s %7s %7s %7s %7s %8s %8s" % (
+        "test", "size", "P", "redis op/s", "genc op/s", "ops B/A",
+        "ops A/A", "cpu B/A", "cpu A/A", "redis us", "genc us"))
+    failed, rows = 0, []
+    for size_i, size in enumerate(sizes):
+        for test in tests:
+            if test in SIZELESS and size_i > 0:
+                continue
+            for p in pipelines:
+                label = test_label(test)
+                if not all(alive(pid) for _, pid in servers.values()):
+                    print("%-10s %5d %3d FAILED: a server is gone" %
+                          (label, size, p))
+                    return failed + 1, rows
+                try:
+                    r = bench_row(servers, test, p, size, rounds, clients)
+                except (subprocess.SubprocessError, RuntimeError) as e:
+                    print("%-10s %5d %3d FAILED: %s" % (label, size, p, e),
+                          flush=True)
+                    failed += 1
+                    continue
+                if test in SIZELESS:
+                    r["size"] = 0
+                print("%-10s %5s %3d %10.0f %10.0f %7.2f %7s %7.2f %7s "
+                      "%8.2f %8.2f" % (
+                          label, size if test not in SIZELESS else "-", p,
+                          r["redis_ops"], r["genc_ops"], r["ops_ratio"],
+                          fmt(r.get("ops_ratio_aa")), r["cpu_ratio"],
+                          fmt(r.get("cpu_ratio_aa")), r["redis_us_per_req"],
+                          r["genc_us_per_req"]), flush=True)
+                out.row(r)
+                rows.append(r)
+    return failed, rows
+
+
+def summary(rows):
+    """Noise floor per pipeline depth and metric, and the rows whose B/A
+    ratio is outside it (the ratios that mean something)."""
+    if not rows or "ops_ratio_aa" not in rows[0]:
+        return
+    print("\n## Noise floor (A2/A, redis vs redis) and verdicts")
+    print("# floor = largest |A2/A - 1| over the rows of that P; a B/A"
+          " ratio farther from 1 than the floor is marked + (gencached"
+          " better) or - (worse), else = (within noise).")
+    for p in sorted({r["pipeline"] for r in rows}):
+        sub = [r for r in rows if r["pipeline"] == p]
+        for metric in ("ops", "cpu"):
+            aa = [abs(r[metric + "_ratio_aa"] - 1) for r in sub]
+            floor = max(aa)
+            ba = [r[metric + "_ratio"] for r in sub]
+            geo = math.exp(statistics.mean(math.log(x) for x in ba))
+            marks = []
+            for r in sub:
+                x = r[metric + "_ratio"]
+                m = "+" if x > 1 + floor else "-" if x < 1 - floor else "="
+                marks.append("%s%s%s" % (test_label(r["test"]),
+                                         "" if not r["size"] else
+                                         "/%d" % r["size"], m))
+            print("P=%-3d %s: floor %.2f (median |A2/A-1| %.2f); B/A geomean"
+                  " %.2f, min %.2f, max %.2f; rows below 1.0: %d of %d" % (
+                      p, metric, floor, statistics.median(aa), geo, min(ba),
+                      max(ba), sum(1 for x in ba if x < 1.0), len(ba)))
+            print("      " + " ".join(marks))
+
+
+def parse_latency(text):
+    """key=value pairs of the latency tool's output line as a dict."""
+    fields = {}
+    for kv in text.split():
+        k, _, v = kv.partition("=")
+        fields[k] = float(v)
+    return fields
+
+
+def latency(servers, out):
+    """Fixed-rate latency rows; returns the number of failed rows."""
+    tests = env_list("LAT_TESTS", "get set", "get")
+    tool = os.environ.get("LATENCY_BIN")
+    if not tests:
+        return 0
+    if not tool:
+        print("\n# latency: LATENCY_BIN not set, skipped")
+        return 1
+    rate = env_int("RATE", 20000)
+    secs = env_int("LAT_SECONDS", 10, 3)
+    rounds = env_int("LAT_ROUNDS", 3, 1)
+    conns = env_int("LAT_CONNS", 4)
+    size = env_int("LAT_SIZE", 64)
+    ks = keyspace_for(size)
+    names = [x for x in NAMES if x in servers]
+    print("\n## Latency at a fixed %d requests/s (open loop, %d conns,"
+          " %d s + 1 s warm-up, %d round(s), %d B values, latency from each"
+          " request's due time), microseconds" % (rate, conns, secs, rounds,
+                                                   size))
+    print("# ratios are gencached / redis (B/A) and redis / redis (A2/A),"
+          " medians of per-round ratios: < 1 means gencached is faster;"
+          " us/req = server CPU per request at this rate; lag = client's"
+          " own send lag p99 (must stay small)")
+    print("%-4s %-6s %8s %8s %9s %9s %8s %10s %10s %10s %8s" % (
+        "test", "server", "p50", "p99", "p99.9", "max", "us/req",
+        "p99 ratio", "p99.9 ratio", "missing", "lag p99"))
+    failed = 0
+    fill = fill_payload("keys", ks, size)
+    for test in tests:
+        res = {x: [] for x in names}
+        try:
+            for x in names:
+                pipe_load(servers[x][0], fill[0], fill[1])
+            quiesce([servers[x][1] for x in names])
+            for r in range(rounds):
+                order = names if r % 2 == 0 else names[::-1]
+                for x in order:
+                    port, pid = servers[x]
+                    cmd = client_prefix() + [
+                        tool, "-p", str(port), "-r", str(rate), "-t",
+                        str(secs), "-w", "1", "-c", str(conns), "-d",
+                        str(size), "-k", str(ks), "-m", test]
+                    before = cpu_seconds(pid)
+                    proc = subprocess.run(cmd, capture_output=True,
+                                          timeout=secs + 60)
+                    cpu = cpu_seconds(pid) - before
+                    if proc.returncode != 0:
+                        raise RuntimeError("%s: %s %s" % (
+                            " ".join(cmd), proc.stdout.decode().strip(),
+                            proc.stderr.decode().strip()))
+                    f = parse_latency(proc.stdout.decode())
+                    f["us_per_req"] = cpu * 1e6 / (rate * (secs + 1))
+                    res[x].append(f)
+        except (subprocess.SubprocessError, RuntimeError) as e:
+            print("%-4s FAILED: %s" % (test, e), flush=True)
+            failed += 1
+            continue
+
+        def med(x, k):
+            return statistics.median(f[k] for f in res[x])
+
+        def rmed(x, y, k):
+            return statistics.median(
+                fx[k] / fy[k] for fx, fy in zip(res[x], res[y]))
+
+        row = {"kind": "latency", "test": test, "size": size,
+               "rounds": rounds, "rate": rate,
+               "requests": int(med("A", "requests"))}
+        for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
+            if x not in res:
+                continue
+            row.update({pre + "_p50_us": med(x, "p50_us"),
+                        pre + "_p99_us": med(x, "p99_us"),
+                        pre + "_p999_us": med(x, "p999_us"),
+                        pre + "_max_us": med(x, "max_us"),
+                        pre + "_us_per_req": med(x, "us_per_req")})
+        row["p99_ratio"] = rmed("B", "A", "p99_us")
+        row["p999_ratio"] = rmed("B", "A", "p999_us")
+        if "A2" in res:
+            row["p99_ratio_aa"] = rmed("A2", "A", "p99_us")
+            row["p999_ratio_aa"] = rmed("A2", "A", "p999_us")
+        row["client_lag_p99_us"] = max(
+            f["send_lag_p99_us"] for x in names for f in res[x])
+        for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
+            if x not in res:
+                continue
+            if x == "A":
+                ratios = ("", "")
+            elif x == "B":
+                ratios = ("%.2f" % row["p99_ratio"],
+                          "%.2f" % row["p999_ratio"])
+            else:
+                ratios = ("%.2f A/A" % row["p99_ratio_aa"],
+                          "%.2f A/A" % row["p999_ratio_aa"])
+            print("%-4s %-6s %8.1f %8.1f %9.1f %9.1f %8.2f %10s %10s %10d "
+                  "%8.1f" % (
+                      test.upper(), pre, row[pre + "_p50_us"],
+                      row[pre + "_p99_us"], row[pre + "_p999_us"],
+                      row[pre + "_max_us"], row[pre + "_us_per_req"],
+                      ratios[0], ratios[1],
+                      int(sum(f["missing"] for f in res[x])),
+                      max(f["send_lag_p99_us"] for f in res[x])),
+                  flush=True)
+        p99s = [row[pre + "_p99_us"] for pre in ("redis", "genc", "redis2")
+                if pre + "_p99_us" in row]
+        if row["client_lag_p99_us"] > 0.5 * min(p99s):
+            print("# %s: the client's own send lag (p99 %.0f us) is over"
+                  " half the servers' p99: these percentiles measure the"
+                  " machine's load more than the servers" % (
+                      test.upper(), row["client_lag_p99_us"]))
+        for pre in ("redis", "genc", "redis2"):
+            row.pop(pre + "_us_per_req", None)
+        out.row(row)
+    return failed
 
 
 def used_memory(port):
@@ -238,10 +581,9 @@ def used_memory(port):
 
 def mem_strings(count):
     """count SETs of a 16-byte key and a 64-byte value."""
-    parts = []
-    for i in range(count):
-        parts.append(resp("SET", "key:%012d" % i, ("v%015d" % i) * 4))
-    return "".join(parts), count
+    parts = [resp("SET", "key:%012d" % i, ("v%015d" % i) * 4)
+             for i in range(count)]
+    return b"".join(parts), count
 
 
 def mem_one_key(cmd, key, count, elem):
@@ -253,7 +595,7 @@ def mem_one_key(cmd, key, count, elem):
         for i in range(start, min(count, start + CHUNK)):
             args.extend(elem(i))
         parts.append(resp(*args))
-    return "".join(parts), len(parts)
+    return b"".join(parts), len(parts)
 
 
 def mem_hash100(count):
@@ -264,7 +606,7 @@ def mem_hash100(count):
         for j in range(100):
             args.extend(("f:%014d" % j, "v%07d" % j))
         parts.append(resp(*args))
-    return "".join(parts), len(parts)
+    return b"".join(parts), len(parts)
 
 
 # name -> (description, payload bytes per element, key to sample, check
@@ -305,10 +647,10 @@ def memory_per_element(port, pid, name, payload, commands, count):
     server."""
     _, _, sample, check, _ = MEM_TESTS[name]
     cli(port, "flushall")
-    quiesce(pid)
+    quiesce([pid])
     um0, rss0 = used_memory(port), rss_bytes(pid)
     pipe_load(port, payload, commands)
-    quiesce(pid)
+    quiesce([pid])
     um1, rss1 = used_memory(port), rss_bytes(pid)
     args, want = check(count)
     got = int(cli(port, *args).strip())
@@ -319,88 +661,24 @@ def memory_per_element(port, pid, name, payload, commands, count):
     um = (um1 - um0) / elements if None not in (um0, um1) else None
     result = (um, (rss1 - rss0) / elements, encoding(port, sample))
     cli(port, "flushall")
-    quiesce(pid)
+    quiesce([pid])
     return result
 
 
-def fmt(x, spec="%.1f"):
-    return "n/a" if x is None else spec % x
-
-
-class Output:
-    """The text table on stdout and, when asked, CSV rows in a file."""
-
-    def __init__(self, path):
-        self.file = open(path, "w", newline="") if path else None
-        self.csv = None
-        if self.file:
-            self.csv = csv.DictWriter(self.file, CSV_FIELDS)
-            self.csv.writeheader()
-
-    def row(self, fields):
-        if self.csv:
-            self.csv.writerow(fields)
-            self.file.flush()
-
-    def close(self):
-        if self.file:
-            self.file.close()
-
-
-def env_int(name, default, quick_default):
-    """Integer env var; QUICK=1 changes the default."""
-    quick = os.environ.get("QUICK", "0") == "1"
-    return int(os.environ.get(name, quick_default if quick else default))
-
-
-def throughput(a, b, out, rounds, clients):
-    """Every throughput row; returns the number of failed rows."""
-    tests = os.environ.get("TESTS", DEFAULT_TESTS).replace(",", " ").split()
-    pipelines = [int(p) for p in os.environ.get("PIPELINES", "1 32").split()]
-    print("# %d rounds interleaved, %d clients, client pinned: %s" %
-          (rounds, clients, "core 0" if client_prefix() else "no"))
-    print("# ratios are gencached / redis, medians of per-round ratios;"
-          " cpu ratio = requests per server CPU-second (>1: gencached"
-          " cheaper); us/req = server CPU per request; * = ratio < 0.9")
-    head = ("test", "P", "redis ops/s", "genc ops/s", "ops ratio",
-            "cpu ratio", "redis us/req", "genc us/req", "redis p50/p99 ms",
-            "genc p50/p99 ms")
-    print("%-10s %3s %11s %11s %9s %9s %8s %8s %17s %17s" % head)
-    failed = 0
-    for test in tests:
-        for p in pipelines:
-            if not (alive(a[1]) and alive(b[1])):
-                print("%-10s %3d FAILED: a server is gone" % (test, p))
-                return failed + 1
-            try:
-                r = bench_row(a, b, test, p, rounds, clients)
-            except (subprocess.SubprocessError, RuntimeError) as e:
-                print("%-10s %3d FAILED: %s" % (test, p, e), flush=True)
-                failed += 1
-                continue
-            mark = "*" if min(r["ops_ratio"], r["cpu_ratio"]) < 0.9 else " "
-            print("%-10s %3d %11.0f %11.0f %8.2fx %8.2fx %8.2f %8.2f "
-                  "%8.3f/%-8.3f %8.3f/%-8.3f%s" % (
-                      test, p, r["redis_ops"], r["genc_ops"],
-                      r["ops_ratio"], r["cpu_ratio"], r["redis_us_per_req"],
-                      r["genc_us_per_req"], r["redis_p50_ms"],
-                      r["redis_p99_ms"], r["genc_p50_ms"], r["genc_p99_ms"],
-                      mark), flush=True)
-            out.row(r)
-    return failed
-
-
-def memory(a, b, out, count):
-    """Every memory row; returns the number of failed rows."""
-    names = os.environ.get("MEMTESTS", DEFAULT_MEMTESTS).split()
-    print("\n# memory: used_memory (and RSS) delta per element after"
+def memory(servers, out, count):
+    """Every memory row (redis A and gencached B); returns the number of
+    failed rows."""
+    a, b = servers["A"], servers["B"]
+    names = env_list("MEMTESTS", DEFAULT_MEMTESTS)
+    print("\n## Memory: used_memory (and RSS) delta per element after"
           " loading %d elements with redis-cli --pipe; overhead ="
           " bytes per element - payload" % count)
-    print("%-8s %8s %9s %9s %6s %9s %9s %8s %8s %6s %-11s %-11s" % (
+    print("%-8s %8s %8s %8s %6s %9s %9s %9s %9s %-10s %-10s" % (
         "test", "elements", "redis B", "genc B", "ratio", "redis ovh",
-        "genc ovh", "redis RSS", "genc RSS", "ratio", "redis enc",
-        "genc enc"))
+        "genc ovh", "redis RSS", "genc RSS", "redis enc", "genc enc"))
     failed = 0
+    for x in servers:
+        cli(servers[x][0], "flushall")
     for name in names:
         if name not in MEM_TESTS:
             print("%-8s FAILED: unknown memory test" % name)
@@ -408,7 +686,6 @@ def memory(a, b, out, count):
             continue
         desc, payload_bytes, _, _, build = MEM_TESTS[name]
         payload, commands = build(count)
-        payload = payload.encode()
         try:
             ma = memory_per_element(a[0], a[1], name, payload, commands,
                                     count)
@@ -420,13 +697,13 @@ def memory(a, b, out, count):
             continue
         elements = count if name != "hash100" else max(1, count // 100) * 100
         um_ratio = mb[0] / ma[0] if ma[0] and mb[0] is not None else None
-        rss_ratio = mb[1] / ma[1] if ma[1] > 0 else None
-        print("%-8s %8d %9s %9s %6s %9s %9s %8s %8s %6s %-11s %-11s  (%s)" % (
-            name, elements, fmt(ma[0]), fmt(mb[0]), fmt(um_ratio, "%.2f"),
-            fmt(None if ma[0] is None else ma[0] - payload_bytes),
-            fmt(None if mb[0] is None else mb[0] - payload_bytes),
-            fmt(ma[1]), fmt(mb[1]), fmt(rss_ratio, "%.2f"), ma[2], mb[2],
-            desc), flush=True)
+        print("%-8s %8d %8s %8s %6s %9s %9s %9s %9s %-10s %-10s (%s)" % (
+            name, elements, fmt(ma[0], "%.1f"), fmt(mb[0], "%.1f"),
+            fmt(um_ratio),
+            fmt(None if ma[0] is None else ma[0] - payload_bytes, "%.1f"),
+            fmt(None if mb[0] is None else mb[0] - payload_bytes, "%.1f"),
+            fmt(ma[1], "%.1f"), fmt(mb[1], "%.1f"), ma[2], mb[2], desc),
+            flush=True)
         out.row({"kind": "memory", "test": name, "elements": elements,
                  "payload_bytes": payload_bytes,
                  "redis_bytes_per_elem": ma[0], "genc_bytes_per_elem": mb[0],
@@ -436,36 +713,50 @@ def memory(a, b, out, count):
     return failed
 
 
+USAGE = "usage: bench.py A_PORT A_PID B_PORT B_PID [A2_PORT A2_PID] " \
+        "[--csv PATH]"
+
+
+def loadavg():
+    """The 1/5/15 minute load averages as text."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def main(argv):
     args = argv[1:]
     csv_path = os.environ.get("CSV") or None
     if "--csv" in args:
         i = args.index("--csv")
         if i + 1 >= len(args):
-            print("usage: bench.py A_PORT A_PID B_PORT B_PID [--csv PATH]",
-                  file=sys.stderr)
+            print(USAGE, file=sys.stderr)
             return 2
         csv_path = args[i + 1]
         del args[i:i + 2]
-    if len(args) != 4:
-        print("usage: bench.py A_PORT A_PID B_PORT B_PID [--csv PATH]",
-              file=sys.stderr)
+    if len(args) not in (4, 6):
+        print(USAGE, file=sys.stderr)
         return 2
-    a = (int(args[0]), int(args[1]))
-    b = (int(args[2]), int(args[3]))
-    rounds = env_int("ROUNDS", "5", "1")
-    clients = int(os.environ.get("CLIENTS", "50"))
-    if os.environ.get("QUICK", "0") == "1":
-        os.environ.setdefault("N", "2000")
-    out = Output(csv_path)
-    with open("/proc/loadavg") as f:
-        print("# load average at start: %s" % " ".join(f.read().split()[:3]))
-    failed = throughput(a, b, out, rounds, clients)
-    count = env_int("KEYS", "1000000", "20000")
+    servers = {}
+    for k, x in enumerate(NAMES[:len(args) // 2]):
+        servers[x] = (int(args[2 * k]), int(args[2 * k + 1]))
+    rounds = env_int("ROUNDS", 5, 1)
+    clients = env_int("CLIENTS", 50)
+    config = {"genc_io_threads": os.environ.get("GENC_IO_THREADS", ""),
+              "redis_io_threads": os.environ.get("REDIS_IO_THREADS", ""),
+              "server_cpus": os.environ.get("SERVER_CPUS", ""),
+              "client_cpus": " ".join(client_prefix()[2:])}
+    out = Output(csv_path, config)
+    t0 = time.monotonic()
+    print("# load average at start: %s%s" % (
+        loadavg(), " (QUICK=1 smoke run)" if QUICK else ""))
+    failed, rows = throughput(servers, out, rounds, clients)
+    summary(rows)
+    failed += latency(servers, out)
+    count = env_int("KEYS", 1000000, 20000)
     if count > 0:
-        failed += memory(a, b, out, count)
-    with open("/proc/loadavg") as f:
-        print("# load average at end: %s" % " ".join(f.read().split()[:3]))
+        failed += memory(servers, out, count)
+    print("\n# load average at end: %s; %.0f s" % (
+        loadavg(), time.monotonic() - t0))
     out.close()
     if csv_path:
         print("# CSV written to %s" % csv_path)
