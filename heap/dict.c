@@ -110,6 +110,7 @@ void hp_dict_clear(hp_dict_t *d)
 {
     hp_dict_entry_t **tab[2] = {d->table[0], d->table[1]};
     size_t size[2] = {tsize(d, 0), tsize(d, 1)};
+    size_t used[2] = {d->used[0], d->used[1]};
 
     d->table[0] = d->table[1] = NULL;
     d->used[0] = d->used[1] = 0;
@@ -117,7 +118,11 @@ void hp_dict_clear(hp_dict_t *d)
     d->rehash_idx = -1;
     d->entry_bytes = 0;
     for (int t = 0; t < 2; t++) {
-        if (tab[t]) free_table(d->type, tab[t], size[t]);
+        /* An empty table is not walked: freeing the emptied table of a
+         * dict that held millions (the side table after a collection)
+         * must not scan millions of empty buckets. */
+        if (tab[t] && used[t] == 0) hp_free(tab[t]);
+        else if (tab[t]) free_table(d->type, tab[t], size[t]);
     }
 }
 
