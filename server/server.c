@@ -20,6 +20,7 @@
 #include "heap_gc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,18 +298,27 @@ static void teardown(void)
         if (handles_open) {
             /* Closing a uv_signal_t restores the default disposition, and
              * a SIGTERM arriving during teardown (a supervisor repeating
-             * its stop request) would then kill a clean shutdown: the
-             * shutdown is already under way, so ignore further ones. */
+             * its stop request, SHUTDOWN followed by a SIGTERM) would then
+             * kill a clean shutdown: the shutdown is already under way, so
+             * further ones are ignored. The signals are blocked while the
+             * handles close, so none slips in before they are ignored. */
+            sigset_t stop_sigs, old_sigs;
+
+            sigemptyset(&stop_sigs);
+            sigaddset(&stop_sigs, SIGTERM);
+            sigaddset(&stop_sigs, SIGINT);
+            pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+            uv_close((uv_handle_t *)&sigterm_handle, NULL);
+            uv_close((uv_handle_t *)&sigint_handle, NULL);
             signal(SIGTERM, SIG_IGN);
             signal(SIGINT, SIG_IGN);
+            pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
             uv_close((uv_handle_t *)&cron_timer, NULL);
             uv_close((uv_handle_t *)&prepare_handle, NULL);
             uv_close((uv_handle_t *)&check_handle, NULL);
             uv_close((uv_handle_t *)&gc_idle, NULL);
             uv_close((uv_handle_t *)&gc_timer, NULL);
             gc_idle_active = 0;
-            uv_close((uv_handle_t *)&sigterm_handle, NULL);
-            uv_close((uv_handle_t *)&sigint_handle, NULL);
             handles_open = 0;
         }
         uv_run(srv.loop, UV_RUN_DEFAULT);

@@ -897,3 +897,38 @@ size_t th_raw_read(int fd, char *buf, size_t size, size_t want, int timeout_ms,
     buf[got] = '\0';
     return got;
 }
+
+/* INFO field as an integer; contract in harness.h. */
+long long th_info_int(redisContext *c, const char *section, const char *name)
+{
+    redisReply *r = section ? th_cmd(c, "INFO %s", section)
+                            : th_cmd(c, "INFO");
+    char pat[128];
+    const char *p;
+    long long v = -1;
+
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    snprintf(pat, sizeof(pat), "\r\n%s:", name);
+    p = strstr(r->str, pat);
+    if (p) {
+        v = strtoll(p + strlen(pat), NULL, 10);
+    }
+    freeReplyObject(r);
+    return v;
+}
+
+/* Poll an INFO field; contract in harness.h. */
+void th_wait_info(redisContext *c, const char *section, const char *name,
+                  long long want)
+{
+    long long v = -1;
+
+    for (int i = 0; i < 500; i++) {
+        v = th_info_int(c, section, name);
+        if (v == want) {
+            return;
+        }
+        usleep(10000);
+    }
+    fail_msg("%s was %lld, never %lld", name, v, want);
+}

@@ -67,6 +67,14 @@ void th_expect_nil(redisContext *c, const char *fmt, ...);
 void th_expect_error(redisContext *c, const char *prefix, const char *fmt,
                      ...);
 
+/* The integer after "name:" in the reply of INFO section (NULL: plain
+ * INFO) on c, or -1 when the field is absent. */
+long long th_info_int(redisContext *c, const char *section, const char *name);
+/* Wait (up to 5 s) until th_info_int(c, section, name) is want; fails
+ * the test otherwise. */
+void th_wait_info(redisContext *c, const char *section, const char *name,
+                  long long want);
+
 /* Raw socket helpers for protocol tests: connect a plain TCP socket,
  * send bytes, read until `want` bytes or EOF/timeout (ms). */
 int th_raw_connect(const th_server_t *s);

@@ -30,29 +30,11 @@ static long long now_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* The integer value of field name in INFO's text for section. */
-static long long info_field(redisContext *c, const char *section,
-                            const char *name)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char key[128];
-    const char *p;
-    long long v = -1;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(key, sizeof(key), "\n%s:", name);
-    p = strstr(r->str, key);
-    if (p)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
 /* Wait (up to 5 s) until INFO shows n blocked clients. */
 static void wait_blocked(redisContext *c, long long n)
 {
     for (int i = 0; i < 500; i++) {
-        if (info_field(c, "clients", "blocked_clients") == n)
+        if (th_info_int(c, "clients", "blocked_clients") == n)
             return;
         usleep(10000);
     }
@@ -217,7 +199,7 @@ static void test_timeout(void **state)
     expect_nil(th_cmd(b, "BRPOPLPUSH t u 0.01"));
     expect_nil(th_cmd(b, "BLMPOP 0.01 1 t LEFT"));
     expect_nil(th_cmd(b, "BZPOPMIN z 0.01"));
-    assert_int_equal(info_field(c, "clients", "blocked_clients"), 0);
+    assert_int_equal(th_info_int(c, "clients", "blocked_clients"), 0);
     /* Stats count the blocked command once. */
     th_expect_status(c, "OK", "CONFIG RESETSTAT");
     expect_nil(th_cmd(b, "BLPOP t 0.01"));
@@ -290,7 +272,7 @@ static void test_multi_does_not_block(void **state)
     th_expect_status(c, "QUEUED", "DEL m");
     th_expect_status(c, "QUEUED", "SET m str");
     freeReplyObject(th_cmd(c, "EXEC"));
-    assert_int_equal(info_field(c, "clients", "blocked_clients"), 1);
+    assert_int_equal(th_info_int(c, "clients", "blocked_clients"), 1);
     th_expect_int(c, 1, "DEL m");
     th_expect_status(c, "OK", "MULTI");
     th_expect_status(c, "QUEUED", "LPUSH m a");
@@ -344,7 +326,7 @@ static void test_client_unblock(void **state)
     assert_non_null(strstr(r->str, "flags=b "));
     freeReplyObject(r);
     /* No timeout: not in Redis's timeout table. */
-    assert_int_equal(info_field(c, "clients", "clients_in_timeout_table"),
+    assert_int_equal(th_info_int(c, "clients", "clients_in_timeout_table"),
                      0);
     th_expect_int(c, 1, "CLIENT UNBLOCK %lld", id);
     expect_nil(read_reply(b));
@@ -443,7 +425,7 @@ static void test_swapdb_rename_and_types(void **state)
     th_expect_status(c, "OK", "SET dst str");
     th_expect_int(c, 1, "ZADD dst2 1 a");
     th_expect_status(c, "OK", "RENAME dst2 dst");
-    assert_int_equal(info_field(c, "clients", "blocked_clients"), 1);
+    assert_int_equal(th_info_int(c, "clients", "blocked_clients"), 1);
     th_expect_int(c, 1, "DEL dst");
     th_expect_int(c, 1, "RPUSH dst v");
     expect_pair(read_reply(b), "dst", "v");

@@ -32,25 +32,6 @@ typedef struct fill_result {
     long oom; /* OOM errors (exact Redis text) */
 } fill_result_t;
 
-/* A field of INFO (section) as an integer, or -1 when absent. */
-static long long info_field(redisContext *c, const char *section,
-                            const char *field)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char pat[128];
-    const char *p;
-    long long v = -1;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(pat, sizeof(pat), "\r\n%s:", field);
-    p = strstr(r->str, pat);
-    if (p != NULL) {
-        v = strtoll(p + strlen(pat), NULL, 10);
-    }
-    freeReplyObject(r);
-    return v;
-}
-
 /* Pipeline n SETs of prefix:i (see fill), adding to *res. */
 static void fill_batch(redisContext *c, const char *prefix, long first,
                        long n, long ttl_s, fill_result_t *res)
@@ -138,7 +119,7 @@ static void clear_limit(redisContext *c)
  * worth of slack, and not far below (eviction stops once under). */
 static void assert_near_limit(redisContext *c)
 {
-    long long used = info_field(c, "memory", "used_memory");
+    long long used = th_info_int(c, "memory", "used_memory");
 
     assert_true(used <= LIMIT + 64 * 1024);
     assert_true(used >= LIMIT - 512 * 1024);
@@ -152,7 +133,7 @@ static void check_allkeys(redisContext *c, const char *policy)
     fill_result_t res;
 
     th_expect_status(c, "OK", "FLUSHALL");
-    ev0 = info_field(c, "stats", "evicted_keys");
+    ev0 = th_info_int(c, "stats", "evicted_keys");
     set_limit(c, policy);
     res = fill(c, "key", 0, NKEYS, 0);
     assert_int_equal(res.ok, NKEYS);
@@ -160,7 +141,7 @@ static void check_allkeys(redisContext *c, const char *policy)
     assert_near_limit(c);
     clear_limit(c);
     size = count_existing(c, "key", 0, NKEYS);
-    ev1 = info_field(c, "stats", "evicted_keys");
+    ev1 = th_info_int(c, "stats", "evicted_keys");
     assert_true(size < NKEYS / 2);
     assert_int_equal(ev1 - ev0, NKEYS - size);
 }
@@ -208,7 +189,7 @@ static void check_volatile(redisContext *c, const char *policy)
     long persistent, volatile_left, vol_ok = 0, per_ok = 0, per_oom = 0;
 
     th_expect_status(c, "OK", "FLUSHALL");
-    ev0 = info_field(c, "stats", "evicted_keys");
+    ev0 = th_info_int(c, "stats", "evicted_keys");
     set_limit(c, policy);
     for (long i = 0; i < NKEYS; i += 1000) {
         a = fill(c, "vol", i, 500, 1000);
@@ -217,11 +198,11 @@ static void check_volatile(redisContext *c, const char *policy)
         per_ok += b.ok;
         per_oom += b.oom;
     }
-    assert_true(info_field(c, "memory", "used_memory") <= LIMIT + 64 * 1024);
+    assert_true(th_info_int(c, "memory", "used_memory") <= LIMIT + 64 * 1024);
     th_expect_status(c, "OK", "CONFIG SET maxmemory 0");
     persistent = count_existing(c, "per", 0, NKEYS);
     volatile_left = count_existing(c, "vol", 0, NKEYS);
-    ev1 = info_field(c, "stats", "evicted_keys");
+    ev1 = th_info_int(c, "stats", "evicted_keys");
     /* Only keys with a TTL were evicted: every accepted persistent write
      * is still there, and once no TTL key was left writes got OOM. */
     assert_true(ev1 - ev0 > 0);
@@ -231,12 +212,12 @@ static void check_volatile(redisContext *c, const char *policy)
 
     /* No TTL anywhere: writes are refused, nothing evicted. */
     th_expect_status(c, "OK", "FLUSHALL");
-    ev0 = info_field(c, "stats", "evicted_keys");
+    ev0 = th_info_int(c, "stats", "evicted_keys");
     th_expect_status(c, "OK", "CONFIG SET maxmemory %d", LIMIT);
     a = fill(c, "per", 0, NKEYS, 0);
     assert_true(a.oom > 0);
     assert_int_equal(count_existing(c, "per", 0, NKEYS), a.ok);
-    assert_int_equal(info_field(c, "stats", "evicted_keys"), ev0);
+    assert_int_equal(th_info_int(c, "stats", "evicted_keys"), ev0);
     expect_oom_soon(c);
     th_expect_nil(c, "GET nosuchkey"); /* not denyoom: runs */
     clear_limit(c);
@@ -306,7 +287,7 @@ static void check_keeps_hot(redisContext *c, const char *policy, int reads,
     assert_int_equal(r.ok, 2000);
     r = fill(c, "hot", 0, 500, 0);
     assert_int_equal(r.ok, 500);
-    assert_true(info_field(c, "memory", "used_memory") < LIMIT);
+    assert_true(th_info_int(c, "memory", "used_memory") < LIMIT);
     if (pause_s > 0) {
         sleep(pause_s);
     }
@@ -321,14 +302,14 @@ static void check_keeps_hot(redisContext *c, const char *policy, int reads,
     /* Write new keys until a few hundred evictions happened, fewer than
      * there are cold keys (how many keys fit depends on the allocator's
      * sizes: ASan's differ from glibc's). */
-    ev0 = info_field(c, "stats", "evicted_keys");
+    ev0 = th_info_int(c, "stats", "evicted_keys");
     for (long i = 0; i < 20000; i += 250) {
         r = fill(c, "new", i, 250, 0);
         assert_int_equal(r.ok, 250);
-        if (info_field(c, "stats", "evicted_keys") - ev0 >= 500)
+        if (th_info_int(c, "stats", "evicted_keys") - ev0 >= 500)
             break;
     }
-    assert_true(info_field(c, "stats", "evicted_keys") - ev0 >= 500);
+    assert_true(th_info_int(c, "stats", "evicted_keys") - ev0 >= 500);
     clear_limit(c);
     /* LRU and LFU are approximated by sampling (as in Redis), so a few hot
      * keys may go when a sample holds no cold one (seen: 3 of 500 under
@@ -361,7 +342,7 @@ static void test_noeviction(void **state)
 {
     th_server_t *s = *state;
     redisContext *c = s->ctx;
-    long long ev0 = info_field(c, "stats", "evicted_keys");
+    long long ev0 = th_info_int(c, "stats", "evicted_keys");
     fill_result_t r;
 
     set_limit(c, "noeviction");
@@ -370,7 +351,7 @@ static void test_noeviction(void **state)
     assert_true(r.ok > 0);
     assert_int_equal(count_existing(c, "key", 0, NKEYS), r.ok);
     expect_oom_soon(c);
-    assert_int_equal(info_field(c, "stats", "evicted_keys"), ev0);
+    assert_int_equal(th_info_int(c, "stats", "evicted_keys"), ev0);
     th_expect_int(c, 1, "DEL key:0"); /* DEL is not denyoom */
     clear_limit(c);
 }
@@ -389,11 +370,11 @@ static void test_evicted_notifications(void **state)
     th_expect_status(c, "OK", "CONFIG SET notify-keyspace-events Ee");
     r = th_cmd(sub, "SUBSCRIBE __keyevent@0__:evicted");
     freeReplyObject(r);
-    ev0 = info_field(c, "stats", "evicted_keys");
+    ev0 = th_info_int(c, "stats", "evicted_keys");
     set_limit(c, "allkeys-random");
     res = fill(c, "key", 0, NKEYS, 0);
     assert_int_equal(res.ok, NKEYS);
-    ev1 = info_field(c, "stats", "evicted_keys");
+    ev1 = th_info_int(c, "stats", "evicted_keys");
     assert_true(ev1 > ev0);
     clear_limit(c);
     redisSetTimeout(sub, tv);
@@ -424,19 +405,19 @@ static void test_overshoot_continues(void **state)
 
     r = fill(c, "key", 0, 4 * NKEYS, 0);
     assert_int_equal(r.ok, 4 * NKEYS);
-    assert_true(info_field(c, "memory", "used_memory") > 8 * LIMIT);
+    assert_true(th_info_int(c, "memory", "used_memory") > 8 * LIMIT);
     set_limit(c, "allkeys-lru");
     th_expect_status(c, "PONG", "PING");
     /* Up to 10 s: sanitizer builds are several times slower. */
     for (int i = 0; i < 500; i++) {
         usleep(20000);
-        used = info_field(c, "memory", "used_memory");
+        used = th_info_int(c, "memory", "used_memory");
         if (used <= LIMIT) {
             break;
         }
     }
     assert_true(used <= LIMIT);
-    assert_true(info_field(c, "stats", "evicted_keys") > NKEYS);
+    assert_true(th_info_int(c, "stats", "evicted_keys") > NKEYS);
     clear_limit(c);
 }
 

@@ -17,24 +17,6 @@
 
 #include "harness.h"
 
-/* The integer value of INFO field name (section sec, NULL: plain INFO),
- * or -1 when absent. */
-static long long info_field(redisContext *c, const char *sec,
-                            const char *name)
-{
-    redisReply *r = sec ? th_cmd(c, "INFO %s", sec) : th_cmd(c, "INFO");
-    char pat[128];
-    const char *p;
-    long long v = -1;
-
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    p = strstr(r->str, pat);
-    if (p)
-        v = strtoll(p + strlen(pat), NULL, 10);
-    freeReplyObject(r);
-    return v;
-}
-
 /* Send a command whose reply is not checked. */
 static void cmd_ok(redisContext *c, const char *cmd)
 {
@@ -55,30 +37,30 @@ static int gc_setup(void **state)
 static void test_collect_cycle(void **state)
 {
     th_server_t *s = *state;
-    long long before = info_field(s->ctx, "gc", "gc_collected_objects");
-    long long g2 = info_field(s->ctx, "gc", "gc_gen2_collections");
+    long long before = th_info_int(s->ctx, "gc", "gc_collected_objects");
+    long long g2 = th_info_int(s->ctx, "gc", "gc_gen2_collections");
 
     th_expect_int(s->ctx, 1, "HSET post:1 title hello");
     th_expect_int(s->ctx, 1, "SADD comments c0");
     th_expect_int(s->ctx, 1, "REF.HSET post:1 comments comments");
     th_expect_int(s->ctx, 1, "REF.SADD comments post:1");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_tracked_objects"), 2);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_gen0_objects"), 2);
-    assert_int_equal(info_field(s->ctx, "heap", "heap_ref_elements_strong"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_tracked_objects"), 2);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_gen0_objects"), 2);
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_ref_elements_strong"),
                      2);
     th_expect_int(s->ctx, 1, "DEL post:1");
     /* still reachable through comments */
     th_expect_int(s->ctx, 0, "GC COLLECT");
     th_expect_int(s->ctx, 1, "DEL comments");
     th_expect_int(s->ctx, 2, "GC COLLECT");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_collected_objects"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_collected_objects"),
                      before + 2);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_tracked_objects"), 0);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_gen2_collections"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_tracked_objects"), 0);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_gen2_collections"),
                      g2 + 2);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_uncollectable_objects"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_uncollectable_objects"),
                      0);
-    assert_int_equal(info_field(s->ctx, "heap", "heap_ref_elements_strong"),
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_ref_elements_strong"),
                      0);
 }
 
@@ -116,16 +98,16 @@ static void test_enable_config(void **state)
     th_server_t *s = *state;
 
     th_expect_status(s->ctx, "OK", "GC DISABLE");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_enabled"), 0);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_enabled"), 0);
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-enabled yes");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_enabled"), 1);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_enabled"), 1);
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-threshold0 700");
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-slice-budget-us 200");
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-slice-objects 100");
     th_expect_error(s->ctx, "ERR", "CONFIG SET gc-slice-objects 0");
     /* both sections are part of plain INFO */
-    assert_true(info_field(s->ctx, NULL, "gc_tracked_objects") >= 0);
-    assert_true(info_field(s->ctx, NULL,
+    assert_true(th_info_int(s->ctx, NULL, "gc_tracked_objects") >= 0);
+    assert_true(th_info_int(s->ctx, NULL,
                            "heap_deferred_free_pending_objects") >= 0);
 }
 
@@ -135,7 +117,7 @@ static void test_enable_config(void **state)
 static void test_automatic(void **state)
 {
     th_server_t *s = *state;
-    long long before = info_field(s->ctx, "gc", "gc_collected_objects");
+    long long before = th_info_int(s->ctx, "gc", "gc_collected_objects");
 
     cmd_ok(s->ctx, "GC THRESHOLD 1 10 10");
     for (int i = 0; i < 20; i++) {
@@ -143,17 +125,17 @@ static void test_automatic(void **state)
         th_expect_int(s->ctx, 1, "REF.HSET a%d self a%d", i, i);
         th_expect_int(s->ctx, 1, "DEL a%d", i);
     }
-    for (int i = 0; i < 100 && info_field(s->ctx, "gc",
+    for (int i = 0; i < 100 && th_info_int(s->ctx, "gc",
                                           "gc_collected_objects") == before;
          i++)
         usleep(10000);
-    assert_true(info_field(s->ctx, "gc", "gc_collected_objects") > before);
-    assert_true(info_field(s->ctx, "gc", "gc_slices") > 0);
-    assert_true(info_field(s->ctx, "gc", "gc_gen0_collections") > 0);
+    assert_true(th_info_int(s->ctx, "gc", "gc_collected_objects") > before);
+    assert_true(th_info_int(s->ctx, "gc", "gc_slices") > 0);
+    assert_true(th_info_int(s->ctx, "gc", "gc_gen0_collections") > 0);
     cmd_ok(s->ctx, "GC COLLECT");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_collected_objects"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_collected_objects"),
                      before + 20);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_tracked_objects"), 0);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_tracked_objects"), 0);
 }
 
 /* gc-max-cpu-percent and gc-restart-touched-percent: config (1..100),
@@ -162,7 +144,7 @@ static void test_automatic(void **state)
 static void test_pacing_config(void **state)
 {
     th_server_t *s = *state;
-    long long before = info_field(s->ctx, "gc", "gc_collected_objects");
+    long long before = th_info_int(s->ctx, "gc", "gc_collected_objects");
     redisReply *r;
 
     r = th_cmd(s->ctx, "CONFIG GET gc-max-cpu-percent");
@@ -178,8 +160,8 @@ static void test_pacing_config(void **state)
     th_expect_error(s->ctx, "ERR", "CONFIG SET gc-restart-touched-percent 0");
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-restart-touched-percent 100");
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-restart-touched-percent 50");
-    assert_true(info_field(s->ctx, "gc", "gc_collections_restarted") >= 0);
-    assert_true(info_field(s->ctx, NULL, "gc_collections_restarted") >= 0);
+    assert_true(th_info_int(s->ctx, "gc", "gc_collections_restarted") >= 0);
+    assert_true(th_info_int(s->ctx, NULL, "gc_collections_restarted") >= 0);
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-max-cpu-percent 1");
     cmd_ok(s->ctx, "GC THRESHOLD 1 10 10");
     for (int i = 0; i < 50; i++) {
@@ -187,16 +169,16 @@ static void test_pacing_config(void **state)
         th_expect_int(s->ctx, 1, "REF.HSET p%d self p%d", i, i);
         th_expect_int(s->ctx, 1, "DEL p%d", i);
     }
-    for (int i = 0; i < 200 && (info_field(s->ctx, "gc",
+    for (int i = 0; i < 200 && (th_info_int(s->ctx, "gc",
                                            "gc_collected_objects") == before ||
-                                info_field(s->ctx, "gc", "gc_in_progress"));
+                                th_info_int(s->ctx, "gc", "gc_in_progress"));
          i++)
         usleep(10000);
-    assert_true(info_field(s->ctx, "gc", "gc_collected_objects") > before);
-    assert_int_equal(info_field(s->ctx, "gc", "gc_in_progress"), 0);
+    assert_true(th_info_int(s->ctx, "gc", "gc_collected_objects") > before);
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_in_progress"), 0);
     th_expect_status(s->ctx, "OK", "CONFIG SET gc-max-cpu-percent 25");
     cmd_ok(s->ctx, "GC COLLECT");
-    assert_int_equal(info_field(s->ctx, "gc", "gc_collected_objects"),
+    assert_int_equal(th_info_int(s->ctx, "gc", "gc_collected_objects"),
                      before + 50);
 }
 

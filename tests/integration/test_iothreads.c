@@ -28,36 +28,6 @@
 
 static const char *const threaded_args[] = {"--io-threads", "4", NULL};
 
-/* The integer value of field name in INFO's text for section, or -1. */
-static long long info_field(redisContext *c, const char *section,
-                            const char *name)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char key[128];
-    const char *p;
-    long long v = -1;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(key, sizeof(key), "\n%s:", name);
-    p = strstr(r->str, key);
-    if (p)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
-/* Wait (up to 5 s) until INFO shows n of field in section. */
-static void wait_field(redisContext *c, const char *section,
-                       const char *name, long long n)
-{
-    for (int i = 0; i < 500; i++) {
-        if (info_field(c, section, name) == n)
-            return;
-        usleep(10000);
-    }
-    fail_msg("%s never became %lld", name, n);
-}
-
 /* Group setup: a server with four I/O threads. */
 static int setup_threaded(void **state)
 {
@@ -81,8 +51,8 @@ static void test_info_threads(void **state)
     redisReply *r;
     int busy = 0;
 
-    assert_int_equal(info_field(s->ctx, "threads", "io_threads_active"), 1);
-    assert_int_equal(info_field(s->ctx, "server", "io_threads_active"), 1);
+    assert_int_equal(th_info_int(s->ctx, "threads", "io_threads_active"), 1);
+    assert_int_equal(th_info_int(s->ctx, "server", "io_threads_active"), 1);
     for (int i = 0; i < 8; i++) {
         cs[i] = th_connect(s);
         th_expect_status(cs[i], "PONG", "PING");
@@ -103,8 +73,8 @@ static void test_info_threads(void **state)
     freeReplyObject(r);
     /* Nine connections over four threads, least loaded first. */
     assert_int_equal(busy, 4);
-    assert_true(info_field(s->ctx, "stats", "total_net_input_bytes") > 0);
-    assert_true(info_field(s->ctx, "stats", "total_net_output_bytes") > 0);
+    assert_true(th_info_int(s->ctx, "stats", "total_net_input_bytes") > 0);
+    assert_true(th_info_int(s->ctx, "stats", "total_net_output_bytes") > 0);
     for (int i = 0; i < 8; i++)
         redisFree(cs[i]);
 }
@@ -158,7 +128,7 @@ static void test_blocking_in_pipeline(void **state)
     redisAppendCommand(a, "GET before");
     redisAppendCommand(a, "LLEN bq");
     assert_int_equal(redisBufferWrite(a, &(int){0}), REDIS_OK);
-    wait_field(s->ctx, "clients", "blocked_clients", 1);
+    th_wait_info(s->ctx, "clients", "blocked_clients", 1);
     th_expect_int(s->ctx, 1, "RPUSH bq x");
     assert_int_equal(redisGetReply(a, (void **)&r), REDIS_OK);
     assert_string_equal(r->str, "OK");
@@ -184,14 +154,14 @@ static void test_disconnect_while_blocked(void **state)
     redisContext *a;
 
     /* Only the group's connection is left from earlier tests. */
-    wait_field(s->ctx, "clients", "connected_clients", 1);
+    th_wait_info(s->ctx, "clients", "connected_clients", 1);
     a = th_connect(s);
     redisAppendCommand(a, "BLPOP nowhere 0");
     assert_int_equal(redisBufferWrite(a, &(int){0}), REDIS_OK);
-    wait_field(s->ctx, "clients", "blocked_clients", 1);
+    th_wait_info(s->ctx, "clients", "blocked_clients", 1);
     redisFree(a);
-    wait_field(s->ctx, "clients", "blocked_clients", 0);
-    wait_field(s->ctx, "clients", "connected_clients", 1);
+    th_wait_info(s->ctx, "clients", "blocked_clients", 0);
+    th_wait_info(s->ctx, "clients", "connected_clients", 1);
 }
 
 /* Test: MULTI ... EXEC sent as one pipeline, twice, interleaved with a
@@ -289,7 +259,7 @@ static void test_kill_and_vanish_mid_batch(void **state)
     int fd;
 
     /* Only the group's connection is left from earlier tests. */
-    wait_field(s->ctx, "clients", "connected_clients", 1);
+    th_wait_info(s->ctx, "clients", "connected_clients", 1);
     fd = flood(s, 20000);
     r = th_cmd(s->ctx, "CLIENT KILL SKIPME yes");
     assert_int_equal(r->type, REDIS_REPLY_INTEGER);
@@ -299,7 +269,7 @@ static void test_kill_and_vanish_mid_batch(void **state)
     for (int i = 0; i < 5; i++)
         close(flood(s, 5000));
     th_expect_status(s->ctx, "PONG", "PING");
-    wait_field(s->ctx, "clients", "connected_clients", 1);
+    th_wait_info(s->ctx, "clients", "connected_clients", 1);
     th_expect_status(s->ctx, "OK", "SET after kill");
     th_expect_str(s->ctx, "kill", "GET after");
 }
@@ -363,7 +333,7 @@ static void test_auth_then_big_bulk(void **state)
 static void test_query_buffer_limit(void **state)
 {
     th_server_t *s = *state;
-    long long before = info_field(s->ctx, "stats",
+    long long before = th_info_int(s->ctx, "stats",
                                   "client_query_buffer_limit_disconnections");
     enum { JUNK = 2 * 1024 * 1024 };
     static char junk[JUNK];
@@ -383,7 +353,7 @@ static void test_query_buffer_limit(void **state)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     assert_true(recv(fd, buf, sizeof(buf), 0) <= 0);
     close(fd);
-    assert_int_equal(info_field(s->ctx, "stats",
+    assert_int_equal(th_info_int(s->ctx, "stats",
                                 "client_query_buffer_limit_disconnections"),
                      before + 1);
     th_expect_status(s->ctx, "OK", "CONFIG SET client-query-buffer-limit "

@@ -50,28 +50,10 @@ static void send_gets(int fd, int n)
     free(buf);
 }
 
-/* An INFO field as an integer (-1 when absent). */
-static long long info_field(redisContext *c, const char *section,
-                            const char *field)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char key[128];
-    const char *p;
-    long long v = -1;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    p = strstr(r->str, key);
-    if (p)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
 /* Number of connected clients per INFO. */
 static long long connected(redisContext *c)
 {
-    return info_field(c, "clients", "connected_clients");
+    return th_info_int(c, "clients", "connected_clients");
 }
 
 /* Wait up to ms for client_output_buffer_limit_disconnections to reach
@@ -82,7 +64,7 @@ static long long wait_disconnections(redisContext *c, long long want,
     long long v = 0;
 
     for (int i = 0; i < ms / 20; i++) {
-        v = info_field(c, "stats",
+        v = th_info_int(c, "stats",
                        "client_output_buffer_limit_disconnections");
         if (v >= want)
             break;
@@ -129,7 +111,7 @@ static void test_hard_limit_cuts_off_pipelining_reader(void **state)
     th_expect_status(s->ctx, "OK", "CONFIG SET client-output-buffer-limit "
                                    "%s", "normal 10mb 0 0");
     set_big(s->ctx);
-    before = info_field(s->ctx, "stats",
+    before = th_info_int(s->ctx, "stats",
                         "client_output_buffer_limit_disconnections");
     fd = th_raw_connect(s);
     send_gets(fd, 300); /* 300 MB of replies if nothing stopped it */
@@ -139,7 +121,7 @@ static void test_hard_limit_cuts_off_pipelining_reader(void **state)
     th_expect_status(other, "PONG", "PING");
     th_expect_int(other, BIG, "STRLEN big");
     assert_int_equal(connected(s->ctx), 2);
-    mem = info_field(s->ctx, "memory", "used_memory");
+    mem = th_info_int(s->ctx, "memory", "used_memory");
     assert_true(mem > 0 && mem < 64LL * 1024 * 1024);
     assert_true(drained_to_close(fd));
     close(fd);
@@ -159,13 +141,13 @@ static void test_soft_limit_after_seconds(void **state)
     th_expect_status(s->ctx, "OK", "CONFIG SET client-output-buffer-limit "
                                    "%s", "normal 0 2mb 1");
     set_big(s->ctx);
-    before = info_field(s->ctx, "stats",
+    before = th_info_int(s->ctx, "stats",
                         "client_output_buffer_limit_disconnections");
     fd = th_raw_connect(s);
     send_gets(fd, 30);
     /* Over the soft limit, but not yet for a second. */
     usleep(300000);
-    assert_int_equal(info_field(s->ctx, "stats",
+    assert_int_equal(th_info_int(s->ctx, "stats",
                                 "client_output_buffer_limit_disconnections"),
                      before);
     assert_int_equal(connected(s->ctx), 2);
@@ -194,12 +176,12 @@ static void test_default_limits_never_cut(void **state)
                         "pubsub 33554432 8388608 60");
     freeReplyObject(r);
     set_big(s->ctx);
-    before = info_field(s->ctx, "stats",
+    before = th_info_int(s->ctx, "stats",
                         "client_output_buffer_limit_disconnections");
     fd = th_raw_connect(s);
     send_gets(fd, n);
     usleep(500000);
-    assert_int_equal(info_field(s->ctx, "stats",
+    assert_int_equal(th_info_int(s->ctx, "stats",
                                 "client_output_buffer_limit_disconnections"),
                      before);
     buf = malloc(want + 1);

@@ -266,24 +266,6 @@ static void test_protocol_monitor(void **state)
     close(fd);
 }
 
-/* maxclients: the client over the limit gets Redis's error and is
- * closed; the others keep working. */
-/* Wait (up to 5 s) until INFO clients on c shows n connected clients. */
-static void wait_connected(redisContext *c, long long n)
-{
-    for (int i = 0; i < 500; i++) {
-        redisReply *r = th_cmd(c, "INFO clients");
-        const char *p = strstr(r->str, "connected_clients:");
-        long long v = p ? atoll(p + 18) : -1;
-
-        freeReplyObject(r);
-        if (v == n)
-            return;
-        usleep(10000);
-    }
-    fail_msg("connected_clients never became %lld", n);
-}
-
 static void test_protocol_maxclients(void **state)
 {
     const char *args[] = {"--maxclients", "2", NULL};
@@ -297,9 +279,9 @@ static void test_protocol_maxclients(void **state)
     a = th_connect(&s2);
     /* The start-up probe's connection may still be closing (with I/O
      * threads its close reaches the executor a moment later). */
-    wait_connected(a, 1);
+    th_wait_info(a, "clients", "connected_clients", 1);
     b = th_connect(&s2);
-    wait_connected(a, 2);
+    th_wait_info(a, "clients", "connected_clients", 2);
     fd = raw_exchange(&s2, "PING\r\n", buf, sizeof(buf), sizeof(buf), 3000,
                       &closed);
     assert_string_equal(buf, "-ERR max number of clients reached\r\n");

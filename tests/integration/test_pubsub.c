@@ -101,22 +101,6 @@ static void expect_message(redisContext *c, const char *word, const char *a,
     freeReplyObject(r);
 }
 
-/* An INFO field as an integer (-1 when absent). */
-static long long info_field(redisContext *c, const char *field)
-{
-    redisReply *r = th_cmd(c, "INFO everything");
-    char key[128];
-    const char *p;
-    long long v = -1;
-
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    p = strstr(r->str, key);
-    if (p)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
 /* The value of field (e.g. "sub=") in the CLIENT LIST line of the client
  * named name, as an integer (-1 when not found). */
 static long long client_list_field(redisContext *c, const char *name,
@@ -493,9 +477,9 @@ static void test_disconnect_cleanup(void **state)
     expect_confirm(a, "ssubscribe", "s1", 1);
     send_cmd(b, "SUBSCRIBE c1");
     expect_confirm(b, "subscribe", "c1", 1);
-    assert_int_equal(info_field(pub, "pubsub_channels"), 2);
-    assert_int_equal(info_field(pub, "pubsub_patterns"), 1);
-    assert_int_equal(info_field(pub, "pubsubshard_channels"), 1);
+    assert_int_equal(th_info_int(pub, "everything", "pubsub_channels"), 2);
+    assert_int_equal(th_info_int(pub, "everything", "pubsub_patterns"), 1);
+    assert_int_equal(th_info_int(pub, "everything", "pubsubshard_channels"), 1);
     redisFree(a);
     wait_numsub(pub, "c2", 0);
     wait_numsub(pub, "c1", 1);
@@ -504,14 +488,14 @@ static void test_disconnect_cleanup(void **state)
     th_expect_int(pub, 1, "PUBLISH c1 x");
     th_expect_int(pub, 0, "PUBLISH pz x");
     expect_message(b, "message", "c1", "x", NULL);
-    assert_int_equal(info_field(pub, "pubsub_channels"), 1);
-    assert_int_equal(info_field(pub, "pubsub_patterns"), 0);
-    assert_int_equal(info_field(pub, "pubsubshard_channels"), 0);
+    assert_int_equal(th_info_int(pub, "everything", "pubsub_channels"), 1);
+    assert_int_equal(th_info_int(pub, "everything", "pubsub_patterns"), 0);
+    assert_int_equal(th_info_int(pub, "everything", "pubsubshard_channels"), 0);
     /* QUIT cleans up too. */
     th_expect_status(b, "OK", "QUIT");
     redisFree(b);
     wait_numsub(pub, "c1", 0);
-    assert_int_equal(info_field(pub, "pubsub_channels"), 0);
+    assert_int_equal(th_info_int(pub, "everything", "pubsub_channels"), 0);
 }
 
 /* CLIENT LIST shows sub/psub/ssub counts and flag P. */
@@ -703,7 +687,7 @@ static void test_pubsub_output_limit(void **state)
     th_server_t *srvr = *state;
     redisContext *pub = srvr->ctx;
     int fd = th_raw_connect(srvr);
-    long long before = info_field(pub, "client_output_buffer_limit_"
+    long long before = th_info_int(pub, "everything", "client_output_buffer_limit_"
                                        "disconnections");
     size_t len = 256 * 1024;
     char *big = malloc(len);
@@ -722,12 +706,12 @@ static void test_pubsub_output_limit(void **state)
 
         assert_int_equal(r->type, REDIS_REPLY_INTEGER);
         freeReplyObject(r);
-        if (info_field(pub, "pubsub_channels") == 0)
+        if (th_info_int(pub, "everything", "pubsub_channels") == 0)
             break;
     }
     assert_true(i < 400);
     wait_numsub(pub, "slow", 0);
-    assert_int_equal(info_field(pub, "client_output_buffer_limit_"
+    assert_int_equal(th_info_int(pub, "everything", "client_output_buffer_limit_"
                                      "disconnections"),
                      before + 1);
     th_expect_int(pub, 0, "PUBLISH slow gone");

@@ -339,22 +339,6 @@ static void expect_ok(redisReply *r, int ok, const char *line)
     mismatch("reply", line, r->str ? r->str : "?", ok ? "OK" : "an error");
 }
 
-/* Integer field name of INFO section sec (-1 when absent). */
-static long long info_field(const char *sec, const char *name)
-{
-    redisReply *r = cmd("INFO %s", sec);
-    char pat[96];
-    const char *p;
-    long long v = -1;
-
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    p = strstr(r->str, pat);
-    if (p)
-        v = strtoll(p + strlen(pat), NULL, 10);
-    freeReplyObject(r);
-    return v;
-}
-
 /* ---------------------------------------------------------------------
  * Operations: each one applies itself to the model and checks the reply
  * ------------------------------------------------------------------ */
@@ -611,19 +595,19 @@ static void check_counts(void)
         }
     }
     free(wref);
-    if (info_field("heap", "heap_ref_elements_strong") != strong ||
-        info_field("heap", "heap_ref_elements_weak") != weak ||
-        info_field("heap", "heap_weakly_referenced_objects") != weakly ||
-        info_field("gc", "gc_tracked_objects") != tracked ||
-        info_field("gc", "gc_uncollectable_objects") != 0) {
+    if (th_info_int(ctx, "heap", "heap_ref_elements_strong") != strong ||
+        th_info_int(ctx, "heap", "heap_ref_elements_weak") != weak ||
+        th_info_int(ctx, "heap", "heap_weakly_referenced_objects") != weakly ||
+        th_info_int(ctx, "gc", "gc_tracked_objects") != tracked ||
+        th_info_int(ctx, "gc", "gc_uncollectable_objects") != 0) {
         char got[128], want[128];
 
         snprintf(got, sizeof(got), "strong %lld weak %lld weakly %lld "
                  "tracked %lld",
-                 info_field("heap", "heap_ref_elements_strong"),
-                 info_field("heap", "heap_ref_elements_weak"),
-                 info_field("heap", "heap_weakly_referenced_objects"),
-                 info_field("gc", "gc_tracked_objects"));
+                 th_info_int(ctx, "heap", "heap_ref_elements_strong"),
+                 th_info_int(ctx, "heap", "heap_ref_elements_weak"),
+                 th_info_int(ctx, "heap", "heap_weakly_referenced_objects"),
+                 th_info_int(ctx, "gc", "gc_tracked_objects"));
         snprintf(want, sizeof(want), "strong %lld weak %lld weakly %lld "
                  "tracked %lld", strong, weak, weakly, tracked);
         mismatch("INFO counts", line, got, want);
@@ -882,9 +866,9 @@ static void run_seed(uint64_t seed, int n)
     settle();
     snprintf(line, sizeof(line), "FLUSHALL");
     op_collect();
-    assert_int_equal(info_field("heap", "heap_ref_elements_strong"), 0);
-    assert_int_equal(info_field("heap", "heap_ref_elements_weak"), 0);
-    assert_int_equal(info_field("gc", "gc_tracked_objects"), 0);
+    assert_int_equal(th_info_int(ctx, "heap", "heap_ref_elements_strong"), 0);
+    assert_int_equal(th_info_int(ctx, "heap", "heap_ref_elements_weak"), 0);
+    assert_int_equal(th_info_int(ctx, "gc", "gc_tracked_objects"), 0);
 }
 
 static void test_ref_model(void **state)

@@ -60,24 +60,6 @@ static int weak_setup(void **state)
     return 0;
 }
 
-/* A field of INFO section as an integer, or -1 when absent. */
-static long long info_field(redisContext *c, const char *section,
-                            const char *field)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char pat[128];
-    const char *p;
-    long long v = -1;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(pat, sizeof(pat), "\r\n%s:", field);
-    p = strstr(r->str, pat);
-    if (p != NULL)
-        v = strtoll(p + strlen(pat), NULL, 10);
-    freeReplyObject(r);
-    return v;
-}
-
 /* Milliseconds of a monotonic clock. */
 static long long now_ms(void)
 {
@@ -198,7 +180,7 @@ static void test_alias_basics(void **state)
     /* no reference held: the refcount is the one binding */
     th_expect_int(s->ctx, 1, "OBJECT REFCOUNT user:1");
     th_expect_int(s->ctx, 1, "OBJECT REFCOUNT email");
-    assert_int_equal(info_field(s->ctx, "heap",
+    assert_int_equal(th_info_int(s->ctx, "heap",
                                 "heap_weakly_referenced_objects"), 1);
     /* writes through the alias reach the object */
     th_expect_status(s->ctx, "OK", "REF.SET email bob");
@@ -311,7 +293,7 @@ static void test_alias_keyspace(void **state)
     th_expect_int(s->ctx, 1, "DEL strong");
     th_expect_int(s->ctx, 0, "EXISTS a aa");
     th_expect_int(s->ctx, 0, "DBSIZE");
-    assert_int_equal(info_field(s->ctx, "heap",
+    assert_int_equal(th_info_int(s->ctx, "heap",
                                 "heap_weakly_referenced_objects"), 0);
 }
 
@@ -344,7 +326,7 @@ static void scenario(th_server_t *s, int cyclic, kill_fn kill,
     th_expect_int(s->ctx, 1, "HSET wh g plain");
     th_expect_int(s->ctx, 1, "REF.ZADD wz WEAK 1 user:1");
     th_expect_int(s->ctx, 1, "ZADD wz 2 plain");
-    assert_int_equal(info_field(s->ctx, "heap", "heap_ref_elements_weak"),
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_ref_elements_weak"),
                      3);
     sub = subscriber(s);
     w[0] = watcher(s, "alias");
@@ -362,9 +344,9 @@ static void scenario(th_server_t *s, int cyclic, kill_fn kill,
     for (int i = 0; i < 4; i++)
         watcher_aborted(w[i]);
     expect_events(sub, want, 5);
-    assert_int_equal(info_field(s->ctx, "heap", "heap_ref_elements_weak"),
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_ref_elements_weak"),
                      0);
-    assert_int_equal(info_field(s->ctx, "heap",
+    assert_int_equal(th_info_int(s->ctx, "heap",
                                 "heap_weakly_referenced_objects"), 0);
     th_expect_status(s->ctx, "OK", "CONFIG SET notify-keyspace-events %s",
                      "");
@@ -431,13 +413,13 @@ static void kill_evict(th_server_t *s, redisContext *c2)
 
     /* the only key with a TTL, so volatile-lru evicts just it */
     th_expect_int(c2, 1, "EXPIRE user:1 100000");
-    used = info_field(c2, "memory", "used_memory");
+    used = th_info_int(c2, "memory", "used_memory");
     th_expect_status(c2, "OK", "CONFIG SET maxmemory-policy volatile-lru");
     th_expect_status(c2, "OK", "CONFIG SET maxmemory %lld", used - 20000);
     wait_dbsize(s->ctx, 2);
     th_expect_status(c2, "OK", "CONFIG SET maxmemory 0");
     th_expect_status(c2, "OK", "CONFIG SET maxmemory-policy noeviction");
-    assert_true(info_field(c2, "stats", "evicted_keys") >= 1);
+    assert_true(th_info_int(c2, "stats", "evicted_keys") >= 1);
 }
 
 static void kill_gc(th_server_t *s, redisContext *c2)
@@ -525,9 +507,9 @@ static void test_death_flushall(void **state)
         th_expect_status(s->ctx, "OK", "SELECT 0");
         watcher_aborted(w[0]);
         watcher_aborted(w[1]);
-        assert_int_equal(info_field(s->ctx, "heap",
+        assert_int_equal(th_info_int(s->ctx, "heap",
                                     "heap_weakly_referenced_objects"), 0);
-        assert_int_equal(info_field(s->ctx, "heap",
+        assert_int_equal(th_info_int(s->ctx, "heap",
                                     "heap_ref_elements_weak"), 0);
     }
 }
@@ -676,9 +658,9 @@ static void big_delete(th_server_t *s, const char *key, int hash,
     th_expect_int(s->ctx, 0, "EXISTS %s", key);
     deadline = now_ms() + 20000;
     while (now_ms() < deadline) {
-        objs = info_field(s->ctx, "heap",
+        objs = th_info_int(s->ctx, "heap",
                           "heap_deferred_free_pending_objects");
-        bytes = info_field(s->ctx, "heap",
+        bytes = th_info_int(s->ctx, "heap",
                            "heap_deferred_free_pending_bytes");
         if (objs == 0 && bytes == 0)
             break;
@@ -722,7 +704,7 @@ static void test_evict_counts_queued(void **state)
     th_expect_int(s->ctx, 1, "EXPIRE biglist 10");
     for (int i = 0; i < 200; i++)
         th_expect_status(s->ctx, "OK", "SET small:%d v EX 100000", i);
-    used = info_field(s->ctx, "memory", "used_memory");
+    used = th_info_int(s->ctx, "memory", "used_memory");
     th_expect_status(s->ctx, "OK", "CONFIG SET maxmemory-samples 64");
     th_expect_status(s->ctx, "OK", "CONFIG SET maxmemory-policy volatile-ttl");
     th_expect_status(s->ctx, "OK", "CONFIG SET maxmemory %lld",
@@ -767,16 +749,16 @@ static void test_info_heap_fields(void **state)
         lines++;
     assert_int_equal(lines, 7);
     freeReplyObject(r);
-    objs = info_field(s->ctx, "heap", "heap_objects");
-    conts = info_field(s->ctx, "heap", "heap_container_objects");
+    objs = th_info_int(s->ctx, "heap", "heap_objects");
+    conts = th_info_int(s->ctx, "heap", "heap_container_objects");
     th_expect_int(s->ctx, 1, "HSET h f v");
     th_expect_status(s->ctx, "OK", "SET str abcdefgh");
-    assert_int_equal(info_field(s->ctx, "heap", "heap_objects"), objs + 2);
-    assert_int_equal(info_field(s->ctx, "heap", "heap_container_objects"),
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_objects"), objs + 2);
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_container_objects"),
                      conts + 1);
     th_expect_int(s->ctx, 2, "DEL h str");
-    assert_int_equal(info_field(s->ctx, "heap", "heap_objects"), objs);
-    assert_int_equal(info_field(s->ctx, "heap", "heap_container_objects"),
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_objects"), objs);
+    assert_int_equal(th_info_int(s->ctx, "heap", "heap_container_objects"),
                      conts);
     r = th_cmd(s->ctx, "INFO");
     assert_non_null(strstr(r->str, "# Heap\r\n"));

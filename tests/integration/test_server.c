@@ -117,23 +117,6 @@ static void test_server_flush(void **state)
     th_expect_error(s->ctx, "ERR syntax error", "FLUSHALL async sync");
 }
 
-/* The integer after "name:" in INFO section's text, or -1. */
-static long long info_int(redisContext *c, const char *section,
-                          const char *name)
-{
-    redisReply *r = th_cmd(c, "INFO %s", section);
-    char key[96];
-    const char *p;
-    long long v = -1;
-
-    snprintf(key, sizeof(key), "\n%s:", name);
-    p = strstr(r->str, key);
-    if (p)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
 /* FLUSHALL ASYNC of a big keyspace: the keys are gone at once, the
  * tables are freed in slices between ticks (lazyfree_pending_objects
  * counts down to 0, used_memory comes back), and the server answers
@@ -156,18 +139,18 @@ static void test_server_flush_async_big(void **state)
     th_expect_status(s->ctx, "OK", "SELECT 1");
     th_expect_status(s->ctx, "OK", "SET other 1");
     th_expect_status(s->ctx, "OK", "SELECT 0");
-    used_full = info_int(s->ctx, "memory", "used_memory");
+    used_full = th_info_int(s->ctx, "memory", "used_memory");
     th_expect_status(s->ctx, "OK", "FLUSHALL ASYNC");
     th_expect_int(s->ctx, 0, "DBSIZE");
     th_expect_status(s->ctx, "OK", "SET fresh 1");
     for (int i = 0; i < 500; i++) {
-        pending = info_int(s->ctx, "memory", "lazyfree_pending_objects");
+        pending = th_info_int(s->ctx, "memory", "lazyfree_pending_objects");
         if (pending == 0)
             break;
         usleep(10000);
     }
     assert_int_equal(pending, 0);
-    assert_true(info_int(s->ctx, "memory", "used_memory") < used_full / 4);
+    assert_true(th_info_int(s->ctx, "memory", "used_memory") < used_full / 4);
     th_expect_str(s->ctx, "1", "GET fresh");
     th_expect_int(s->ctx, 1, "DBSIZE");
     th_expect_status(s->ctx, "OK", "SELECT 1");
