@@ -362,7 +362,8 @@ static io_msg_t *batch_build(io_thread_t *t, size_t ncmds, size_t nslices,
     b = batch_of(m);
     slices = (resp_slice_t *)(void *)((char *)m + hdr);
     bytes = (char *)slices + sl;
-    memcpy(bytes, t->bytes, nbytes);
+    if (nbytes > 0)
+        memcpy(bytes, t->bytes, nbytes);
     for (size_t i = 0; i < nslices; i++) {
         slices[i].ptr = bytes + (uintptr_t)t->slices[i].ptr;
         slices[i].len = t->slices[i].len;
@@ -888,7 +889,10 @@ static void thread_main(void *arg)
     if (t->exec_wake)
         uv_async_send(&exec_async);
     thread_free_all(t);
-    uv_loop_close(&t->loop);
+    /* The loop is closed by srv_io_stop after the join: the executor may
+     * still be waking this thread (uv_async_send writes to the loop's
+     * eventfd) for a STOP the thread has already seen, and that write
+     * must find the descriptor open. */
 }
 
 /* ---------------------------------------------------------------------
@@ -994,8 +998,10 @@ void srv_io_stop(void)
         to_thread(&threads[i], m);
     }
     srv_io_flush();
-    for (int i = 0; i < nthreads; i++)
+    for (int i = 0; i < nthreads; i++) {
         uv_thread_join(&threads[i].tid);
+        uv_loop_close(&threads[i].loop);
+    }
     joined = 1;
     /* Every GONE and batch the threads sent is here now; the threads
      * freed their connections on exit. */
