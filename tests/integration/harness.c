@@ -932,3 +932,17 @@ void th_wait_info(redisContext *c, const char *section, const char *name,
     }
     fail_msg("%s was %lld, never %lld", name, v, want);
 }
+
+/* One pub/sub message as "channel payload"; contract in harness.h. */
+void th_read_message(redisContext *sub, char *buf, size_t size)
+{
+    void *v = NULL;
+    redisReply *r;
+
+    assert_int_equal(redisGetReply(sub, &v), REDIS_OK);
+    r = v;
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 3);
+    snprintf(buf, size, "%s %s", r->element[1]->str, r->element[2]->str);
+    freeReplyObject(r);
+}

@@ -75,6 +75,10 @@ long long th_info_int(redisContext *c, const char *section, const char *name);
 void th_wait_info(redisContext *c, const char *section, const char *name,
                   long long want);
 
+/* Read one pub/sub message on sub (a SUBSCRIBEd connection) into buf as
+ * "channel payload"; fails the test on anything else. */
+void th_read_message(redisContext *sub, char *buf, size_t size);
+
 /* Raw socket helpers for protocol tests: connect a plain TCP socket,
  * send bytes, read until `want` bytes or EOF/timeout (ms). */
 int th_raw_connect(const th_server_t *s);

@@ -120,20 +120,6 @@ static void test_info_and_link(void **state)
     th_expect_error(s->ctx, "ERR target key", "REF.LINK t3 nope");
 }
 
-/* Read one message of sub (SUBSCRIBEd) into "channel payload". */
-static void read_msg(redisContext *sub, char *buf, size_t size)
-{
-    void *v = NULL;
-    redisReply *r;
-
-    assert_int_equal(redisGetReply(sub, &v), REDIS_OK);
-    r = v;
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 3);
-    snprintf(buf, size, "%s %s", r->element[1]->str, r->element[2]->str);
-    freeReplyObject(r);
-}
-
 /* A weak element vanishing is an ordinary write: WATCH sees it, srem and
  * (for the emptied set) del are published, and the emptied key is gone. */
 static void test_weak_notify_watch(void **state)
@@ -164,10 +150,10 @@ static void test_weak_notify_watch(void **state)
     r = th_cmd(s->ctx, "EXEC");
     assert_int_equal(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
-    read_msg(sub, buf, sizeof(buf));
+    th_read_message(sub, buf, sizeof(buf));
     assert_string_equal(buf, "__keyevent@0__:del session:1");
     for (int i = 0; i < 3; i++) {
-        read_msg(sub, buf, sizeof(buf));
+        th_read_message(sub, buf, sizeof(buf));
         assert_true(strcmp(buf, "__keyevent@0__:srem online") == 0 ||
                     strcmp(buf, "__keyevent@0__:del online") == 0 ||
                     strcmp(buf, "__keyevent@0__:hdel h") == 0);

@@ -236,20 +236,6 @@ static void test_standard_writes_drop(void **state)
     redisFree(c2);
 }
 
-/* Read one message of sub (SUBSCRIBEd) into "channel payload". */
-static void read_msg(redisContext *sub, char *buf, size_t size)
-{
-    void *v = NULL;
-    redisReply *r;
-
-    assert_int_equal(redisGetReply(sub, &v), REDIS_OK);
-    r = v;
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 3);
-    snprintf(buf, size, "%s %s", r->element[1]->str, r->element[2]->str);
-    freeReplyObject(r);
-}
-
 /* A weak list element vanishes when its object dies: LLEN exact at once,
  * lrem published, WATCH signalled; the emptied list's key goes (del). */
 static void test_weak_vanishes(void **state)
@@ -284,13 +270,13 @@ static void test_weak_vanishes(void **state)
     r = th_cmd(s->ctx, "EXEC");
     assert_int_equal(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
-    read_msg(sub, buf, sizeof(buf));
+    th_read_message(sub, buf, sizeof(buf));
     assert_string_equal(buf, "__keyevent@0__:del s1");
     {
         int lrem_q = 0, lrem_only = 0, del_only = 0;
 
         for (int i = 0; i < 4; i++) {
-            read_msg(sub, buf, sizeof(buf));
+            th_read_message(sub, buf, sizeof(buf));
             lrem_q += strcmp(buf, "__keyevent@0__:lrem q") == 0;
             lrem_only += strcmp(buf, "__keyevent@0__:lrem only") == 0;
             del_only += strcmp(buf, "__keyevent@0__:del only") == 0;
@@ -345,9 +331,9 @@ static void test_push_notifies(void **state)
     r = th_cmd(s->ctx, "EXEC");
     assert_int_equal(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
-    read_msg(sub, buf, sizeof(buf));
+    th_read_message(sub, buf, sizeof(buf));
     assert_string_equal(buf, "__keyspace@0__:l lpush");
-    read_msg(sub, buf, sizeof(buf));
+    th_read_message(sub, buf, sizeof(buf));
     assert_string_equal(buf, "__keyspace@0__:l rpush");
     th_expect_status(s->ctx, "OK", "CONFIG SET notify-keyspace-events %s",
                      "");
