@@ -53,7 +53,7 @@ static size_t body_bytes(const hp_obj_t *o)
 {
     const hp_dict_t *d = o->v.ptr;
     const hp_ql_t *ql = o->v.ptr;
-    size_t n = hp_malloc_size(o);
+    size_t n = hp_malloc_size(hp__obj_block(o));
 
     switch (o->encoding) {
     case HP_ENC_QUICKLIST:
@@ -102,7 +102,7 @@ static void free_whole(hp_obj_t *o)
         hp__container_free(o);
         break;
     }
-    hp_free(o);
+    hp_free(hp__obj_block(o));
     nfreed_objects++;
 }
 

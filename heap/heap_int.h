@@ -63,8 +63,37 @@ static inline char *hp__emb_bytes(hp_obj_t *o)
  * set up at first use; never fails. */
 hp_obj_t *hp__shared_int(int64_t v);
 
+/* Object flag: the object's block starts HP_OBJ_PREFIX bytes before its
+ * header, with a slot for its side record (heap_ref.h). hp__obj_alloc
+ * gives one to every container (encoding >= HP_ENC_LISTPACK), so the
+ * collector reaches a container's side record without hashing; strings
+ * have none (their side record, when they are weak targets, is found
+ * through ref.c's address table). The bit never changes after
+ * hp__obj_alloc. */
+#define HP_OF_PREFIX 0x0002
+#define HP_OBJ_PREFIX sizeof(void *)
+
+/* The prefix slot of an object with HP_OF_PREFIX (its side record or
+ * NULL), the start of its block. Borrowed. (Integer arithmetic: the
+ * compiler sees o as an hp_obj_t, and would warn of bytes before it.) */
+static inline void **hp__obj_prefix(const hp_obj_t *o)
+{
+    return (void **)((uintptr_t)o - HP_OBJ_PREFIX);
+}
+
+/* The block o was allocated as (what hp_free and hp_malloc_size take):
+ * o itself, or the prefix in front of it. Borrowed. */
+static inline void *hp__obj_block(const hp_obj_t *o)
+{
+    if (o->flags & HP_OF_PREFIX) return hp__obj_prefix(o);
+    return (void *)o;
+}
+
 /* Allocate a bare object header of `bytes` bytes (>= sizeof(hp_obj_t)),
- * refcount 1, type string. NULL on OOM. */
+ * refcount 1, type string. Container encodings (>= HP_ENC_LISTPACK) get
+ * the side-record prefix in front of the header (HP_OF_PREFIX). Free it
+ * with hp__obj_discard (never hp_free: the block may start before o).
+ * NULL on OOM. */
 hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding);
 /* Free the header of an hp__obj_alloc object that never got a body (a
  * constructor's OOM path), keeping the live-object counts exact. */

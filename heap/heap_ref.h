@@ -6,6 +6,9 @@
  *
  * Invariants:
  * - o->flags & HP_OF_SIDE iff o has a side record (hp__side_of(o) != NULL).
+ * - A container (HP_OF_PREFIX) keeps its side record in its prefix slot
+ *   (NULL when it has none) and never in the address table; a string's
+ *   is in the table.
  * - A side record exists while o holds reference elements, has weak
  *   references to it, or is tracked; it is removed when none holds.
  * - side->tracked iff side->nstrong > 0; a tracked side is on exactly one
@@ -46,12 +49,33 @@ enum hp_gc_state {
     HP_GCS_UNREACHED,  /* tentatively unreachable */
     HP_GCS_PENDING,    /* reachable, children not yet visited */
     HP_GCS_REACHED,    /* reachable, done (moved to its next gen) */
-    HP_GCS_DOOMED,     /* garbage, weak references cleared */
+    HP_GCS_DOOMED,     /* garbage, weak references cleared (when no
+                        * object had any, the garbage went to the doomed
+                        * list in one splice and stays UNREACHED until
+                        * its clear step: gc.c garbage_decided) */
 };
 
+/* A list's reference index (lists only: a list element has no key):
+ * element index i has the logical position lbase + i; lv[loff .. loff +
+ * ln) holds the list's reference elements sorted by position (their key
+ * in the side record's elements is an immutable id from lnext). */
+typedef struct hp_lidx {
+    int64_t lbase;
+    uint64_t lnext;
+    struct hp_ref **lv;
+    size_t loff, ln, lcap;
+} hp_lidx_t;
+
+/* Kept at most 120 bytes, so that glibc frees it through its fast bins
+ * (a bigger block makes freeing a million of them coalesce and
+ * consolidate: most of a full collection's time). */
 typedef struct hp_side {
     hp_obj_t *obj;
-    hp_dict_t *elems;           /* element key -> hp_ref_t (v.ptr) */
+    /* The reference elements out of obj, by element key: elems (key ->
+     * hp_ref_t) once obj has held two, else at most one, in one (NULL
+     * when none). Go through ref.c's hp__elem_* helpers. */
+    hp_dict_t *elems;
+    struct hp_ref *one;
     size_t nstrong, nweak;      /* reference elements out of obj */
     struct hp_ref *weak_head;   /* weak references to obj */
     size_t nweakin;
@@ -65,21 +89,23 @@ typedef struct hp_side {
     uint8_t state;              /* enum hp_gc_state */
     uint8_t touched;
     uint8_t pinned;             /* in use up the stack: do not free */
-    /* Lists only (a list element has no key): element index i has the
-     * logical position lbase + i; lv[loff .. loff + ln) holds the list's
-     * reference elements sorted by position (their dict key in elems is
-     * an immutable id from lnext). */
-    int64_t lbase;
-    uint64_t lnext;
-    struct hp_ref **lv;
-    size_t loff, ln, lcap;
+    hp_lidx_t *li;              /* lists: the reference index, or NULL */
 } hp_side_t;
 
 /* Nonzero while a collection is under way (the barrier is armed). */
 extern int hp__gc_active;
 
-/* The side record of o, NULL when none. O(1). */
-hp_side_t *hp__side_of(const hp_obj_t *o);
+/* The side record of a string with HP_OF_SIDE (ref.c's address table). */
+hp_side_t *hp__side_of_slow(const hp_obj_t *o);
+
+/* The side record of o, NULL when none. O(1): a container's is in its
+ * prefix slot (no hashing), a string's in the address table. */
+static inline hp_side_t *hp__side_of(const hp_obj_t *o)
+{
+    if (!o || !(o->flags & HP_OF_SIDE)) return NULL;
+    if (o->flags & HP_OF_PREFIX) return *hp__obj_prefix(o);
+    return hp__side_of_slow(o);
+}
 /* The side record of o, created when missing. NULL on OOM. */
 hp_side_t *hp__side_get(hp_obj_t *o);
 /* Remove o's side record if nothing needs it any more. */
@@ -126,6 +152,33 @@ void hp__lref_replaced(hp_obj_t *o, size_t i);
 /* Weak list element r (already out of elems, its target cleared) is
  * taken out of list c (side cs): position index and the element. */
 void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r);
+
+/* Reference elements of side s by key (ref.c): the one whose key is
+ * key, or NULL; take it out of s's elements (it must be there; never
+ * allocates). */
+struct hp_ref *hp__elem_find(const hp_side_t *s, const char *key,
+                             size_t klen);
+void hp__elem_delete(hp_side_t *s, const char *key, size_t klen);
+
+/* Call fn(ud, r) for every reference element of s (fn must not change
+ * s's elements). Never allocates. */
+static inline void hp__elem_each(hp_side_t *s,
+                                 void (*fn)(void *ud, struct hp_ref *r),
+                                 void *ud)
+{
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+
+    if (s->one) {
+        fn(ud, s->one);
+        return;
+    }
+    if (!s->elems) return;
+    hp_dict_iter_init(&it, s->elems, 0);
+    while ((e = hp_dict_iter_next(&it)))
+        fn(ud, e->v.ptr);
+    hp_dict_iter_fini(&it);
+}
 
 /* Drop every reference element of o (the collector's clear). */
 void hp__ref_clear_all(hp_side_t *s);

@@ -40,18 +40,32 @@ hp_obj_t *hp__shared_int(int64_t v)
 }
 
 /* New object of `bytes` bytes (header plus any inline body), refcount 1,
- * type string; the body is the caller's to fill. NULL on OOM. */
+ * type string; the body is the caller's to fill. A container encoding
+ * gets the side-record slot in front of the header (HP_OF_PREFIX, NULL
+ * until ref.c fills it): the same block, counted and freed whole. NULL
+ * on OOM. */
 hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding)
 {
     hp_obj_t *o;
+    uint16_t flags = 0;
 
     assert(bytes >= sizeof(hp_obj_t));
-    o = hp_malloc(bytes);
-    if (!o) return NULL;
+    if (encoding >= HP_ENC_LISTPACK) {
+        /* a container: its side-record slot goes in front (heap_int.h) */
+        void **blk = hp_malloc(HP_OBJ_PREFIX + bytes);
+
+        if (!blk) return NULL;
+        blk[0] = NULL;
+        o = (hp_obj_t *)(blk + 1);
+        flags = HP_OF_PREFIX;
+    } else {
+        o = hp_malloc(bytes);
+        if (!o) return NULL;
+    }
     o->refcount = 1;
     o->type = HP_TYPE_STRING;
     o->encoding = encoding;
-    o->flags = 0;
+    o->flags = flags;
     o->v.ptr = NULL;
     nobjects++;
     if (encoding >= HP_ENC_LISTPACK) ncontainers++;
@@ -64,7 +78,7 @@ void hp__obj_discard(hp_obj_t *o)
 {
     if (!o) return;
     hp__obj_count_dead(o);
-    hp_free(o);
+    hp_free(hp__obj_block(o));
 }
 
 /* o dies now (its refcount reached zero): it leaves the live counts. */
@@ -120,7 +134,7 @@ static void obj_free(hp_obj_t *o)
         hp__container_free(o); /* heap/container.c */
         break;
     }
-    hp_free(o);
+    hp_free(hp__obj_block(o));
     if (side) hp__ref_drain(); /* decrefs queued by hp__side_obj_dying */
 }
 
@@ -180,7 +194,7 @@ size_t hp_obj_mem(const hp_obj_t *o)
     size_t n;
 
     if (hp_obj_is_shared(o)) return sizeof(*o);
-    n = hp_malloc_size(o);
+    n = hp_malloc_size(hp__obj_block(o));
     if (o->encoding == HP_ENC_RAW) n += hp_malloc_size(o->v.ptr);
     if (o->type != HP_TYPE_STRING) n += hp__container_mem(o);
     return n;

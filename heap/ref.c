@@ -5,8 +5,10 @@
  * A container holding reference elements stores each element's label as
  * an ordinary element, so standard commands see labels; the references
  * themselves live in the container's side record (an element key ->
- * hp_ref_t dict), reached from the object in O(1) through the global
- * side table keyed by object address. Objects nobody references and that
+ * hp_ref_t dict, or the one element inline), reached from the container
+ * through the pointer slot in front of its header (HP_OF_PREFIX, no
+ * hashing), and from a string (a weak target) through the global side
+ * table keyed by object address. Objects nobody references and that
  * reference nothing have no side record and pay nothing.
  */
 #include "heap.h"
@@ -31,18 +33,17 @@ static int draining;
 
 size_t hp__ref_nstrong, hp__ref_nweak, hp__ref_weakly_referenced;
 
-/* The side record of o, or NULL. */
-hp_side_t *hp__side_of(const hp_obj_t *o)
+/* The side record of a string o with HP_OF_SIDE (the address table). */
+hp_side_t *hp__side_of_slow(const hp_obj_t *o)
 {
-    hp_dict_entry_t *e;
+    hp_dict_entry_t *e = hp_dict_find(sides, (const char *)&o, sizeof(o));
 
-    if (!o || !(o->flags & HP_OF_SIDE)) return NULL;
-    e = hp_dict_find(sides, (const char *)&o, sizeof(o));
     assert(e);
     return e->v.ptr;
 }
 
-/* The side record of o, created when missing; NULL on OOM. */
+/* The side record of o, created when missing; NULL on OOM. A container
+ * keeps it in its prefix slot, a string in the address table. */
 hp_side_t *hp__side_get(hp_obj_t *o)
 {
     hp_side_t *s = hp__side_of(o);
@@ -50,17 +51,23 @@ hp_side_t *hp__side_get(hp_obj_t *o)
     int existed;
 
     if (s) return s;
-    if (!sides && !(sides = hp_dict_new(&plain_type))) return NULL;
-    s = hp_calloc(1, sizeof(*s));
-    e = s ? hp_dict_add(sides, (const char *)&o, sizeof(o), &existed) : NULL;
-    if (!e) {
-        hp_free(s);
-        sides_free_if_empty();
-        return NULL;
+    if (o->flags & HP_OF_PREFIX) {
+        if (!(s = hp_calloc(1, sizeof(*s)))) return NULL;
+        *hp__obj_prefix(o) = s;
+    } else {
+        if (!sides && !(sides = hp_dict_new(&plain_type))) return NULL;
+        s = hp_calloc(1, sizeof(*s));
+        e = s ? hp_dict_add(sides, (const char *)&o, sizeof(o), &existed)
+              : NULL;
+        if (!e) {
+            hp_free(s);
+            sides_free_if_empty();
+            return NULL;
+        }
+        assert(!existed);
+        e->v.ptr = s;
     }
-    assert(!existed);
     s->obj = o;
-    e->v.ptr = s;
     o->flags |= HP_OF_SIDE;
     return s;
 }
@@ -76,10 +83,15 @@ void hp__side_maybe_drop(hp_side_t *s)
         return;
     o = s->obj;
     hp_dict_free(s->elems);
-    hp_free(s->lv);
-    hp_dict_delete(sides, (const char *)&o, sizeof(o));
+    if (s->li) hp_free(s->li->lv);
+    hp_free(s->li);
     o->flags &= (uint16_t)~HP_OF_SIDE;
     hp_free(s);
+    if (o->flags & HP_OF_PREFIX) {
+        *hp__obj_prefix(o) = NULL;
+        return;
+    }
+    hp_dict_delete(sides, (const char *)&o, sizeof(o));
     sides_free_if_empty();
 }
 
@@ -97,6 +109,88 @@ static void sides_free_if_empty(void)
 int hp_ref_table_shrink(void)
 {
     return sides ? hp_dict_shrink_if_sparse(sides) : 0;
+}
+
+/* Whether reference r has key key. */
+static int ref_key_is(const struct hp_ref *r, const char *key, size_t klen)
+{
+    return r->klen == klen && (klen == 0 || !memcmp(r->bytes, key, klen));
+}
+
+/* Borrowed: s's reference element with key key, or NULL. */
+struct hp_ref *hp__elem_find(const hp_side_t *s, const char *key,
+                             size_t klen)
+{
+    hp_dict_entry_t *e;
+
+    if (s->one) return ref_key_is(s->one, key, klen) ? s->one : NULL;
+    if (!s->elems) return NULL;
+    e = hp_dict_find(s->elems, key, klen);
+    return e ? e->v.ptr : NULL;
+}
+
+/* Take element key (present) out of s's elements; the hp_ref_t is the
+ * caller's. */
+void hp__elem_delete(hp_side_t *s, const char *key, size_t klen)
+{
+    if (s->one) {
+        assert(ref_key_is(s->one, key, klen));
+        s->one = NULL;
+        return;
+    }
+    hp_dict_delete(s->elems, key, klen);
+}
+
+/* The slot for element key of s, made when missing (*existed says
+ * whether it held a reference). The first element goes in s->one; a
+ * second with another key moves both into the elems dict. NULL on OOM,
+ * s unchanged. */
+static void **elem_slot(hp_side_t *s, const char *key, size_t klen,
+                        int *existed)
+{
+    hp_dict_entry_t *e;
+    hp_dict_t *d;
+
+    if (!s->elems && (!s->one || ref_key_is(s->one, key, klen))) {
+        *existed = s->one != NULL;
+        return (void **)&s->one;
+    }
+    if (!s->elems) {
+        /* a second key: both go into a dict */
+        if (!(d = hp_dict_new(&plain_type))) return NULL;
+        e = hp_dict_add(d, s->one->bytes, s->one->klen, existed);
+        if (!e) {
+            hp_dict_free(d);
+            return NULL;
+        }
+        e->v.ptr = s->one;
+        e = hp_dict_add(d, key, klen, existed);
+        if (!e) {
+            hp_dict_free(d);
+            return NULL;
+        }
+        s->elems = d;
+        s->one = NULL;
+        return &e->v.ptr;
+    }
+    e = hp_dict_add(s->elems, key, klen, existed);
+    return e ? &e->v.ptr : NULL;
+}
+
+/* Undo elem_slot's move to a dict when the store that made it failed:
+ * the one element left goes back inline and the dict is freed. */
+static void elem_unmove(hp_side_t *s)
+{
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+
+    assert(s->elems && hp_dict_size(s->elems) == 1 && !s->one);
+    hp_dict_iter_init(&it, s->elems, 0);
+    e = hp_dict_iter_next(&it);
+    s->one = e->v.ptr;
+    hp_dict_iter_fini(&it);
+    hp_dict_free(s->elems);
+    s->elems = NULL;
 }
 
 /* New reference block for key/label; NULL on OOM. */
@@ -198,14 +292,12 @@ int hp__ref_drain_some(size_t max)
 void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen)
 {
     hp_side_t *s = hp__side_of(o);
-    hp_dict_entry_t *e;
     struct hp_ref *r;
 
-    if (!s || !s->elems || o->type == HP_TYPE_LIST) return;
-    e = hp_dict_find(s->elems, key, klen);
-    if (!e || e->v.ptr == installing) return;
-    r = e->v.ptr;
-    hp_dict_delete(s->elems, key, klen);
+    if (!s || o->type == HP_TYPE_LIST) return;
+    r = hp__elem_find(s, key, klen);
+    if (!r || r == installing) return;
+    hp__elem_delete(s, key, klen);
     if (hp__gc_active) hp__gc_touch(o);
     s->pinned++; /* a weak reference of o to itself must not free s */
     ref_release(s, r);
@@ -219,19 +311,25 @@ void hp__ref_elem_gone(hp_obj_t *o, const char *key, size_t klen)
 void hp__ref_clear_all(hp_side_t *s)
 {
     hp_dict_t *d = s->elems;
+    struct hp_ref *one = s->one;
     hp_dict_iter_t it;
     hp_dict_entry_t *e;
 
-    if (!d) return;
     s->elems = NULL;
-    hp_dict_iter_init(&it, d, 1);
-    while ((e = hp_dict_iter_next(&it)))
-        ref_release(s, e->v.ptr);
-    hp_dict_iter_fini(&it);
-    hp_dict_free(d);
-    hp_free(s->lv); /* a list's position index went with them */
-    s->lv = NULL;
-    s->loff = s->ln = s->lcap = 0;
+    s->one = NULL;
+    if (one) ref_release(s, one);
+    if (d) {
+        hp_dict_iter_init(&it, d, 1);
+        while ((e = hp_dict_iter_next(&it)))
+            ref_release(s, e->v.ptr);
+        hp_dict_iter_fini(&it);
+        hp_dict_free(d);
+    }
+    if (s->li) { /* a list's position index went with them */
+        hp_free(s->li->lv);
+        hp_free(s->li);
+        s->li = NULL;
+    }
 }
 
 /* o's refcount reached zero (object.c, before its body goes): weak
@@ -290,33 +388,34 @@ static int ref_store(hp_obj_t *c, const char *key, size_t klen,
 {
     hp_side_t *cs, *ts = NULL;
     struct hp_ref *r, *old = NULL;
-    hp_dict_entry_t *e;
-    int existed, rc;
+    void **slot;
+    int existed, rc, moved;
 
     if (klen > UINT32_MAX || llen > UINT32_MAX) return -E2BIG;
     cs = hp__side_get(c);
     if (!cs) return -ENOMEM;
-    if (!cs->elems && !(cs->elems = hp_dict_new(&plain_type))) goto oom;
     if (strength == HP_REF_WEAK && !(ts = hp__side_get(target))) goto oom;
     r = ref_new(key, klen, label, llen, strength);
     if (!r) goto oom;
     r->owner = c;
-    e = hp_dict_add(cs->elems, key, klen, &existed);
-    if (!e) {
+    moved = cs->one && !cs->elems;
+    slot = elem_slot(cs, key, klen, &existed);
+    if (!slot) {
         hp__ref_free(r);
         goto oom;
     }
-    old = existed ? e->v.ptr : NULL;
-    e->v.ptr = r;
+    moved = moved && cs->elems;
+    old = existed ? *slot : NULL;
+    *slot = r;
     installing = r;
     rc = store(c, key, klen, label, llen, score);
     installing = NULL;
     if (rc < 0) {
-        e = hp_dict_find(cs->elems, key, klen);
         if (old)
-            e->v.ptr = old;
+            *elem_slot(cs, key, klen, &existed) = old; /* exists: no OOM */
         else
-            hp_dict_delete(cs->elems, key, klen);
+            hp__elem_delete(cs, key, klen);
+        if (moved) elem_unmove(cs);
         hp__ref_free(r);
         if (ts != cs) hp__side_maybe_drop(ts);
         hp__side_maybe_drop(cs);
@@ -415,16 +514,24 @@ int hp_ref_zset_add(hp_obj_t *z, double score, hp_obj_t *target,
  * ends, for O(log r) lookups by index.
  * ------------------------------------------------------------------ */
 
+/* How many reference elements list side s has indexed (0 when s is
+ * NULL or has no index). */
+static size_t lref_count(const hp_side_t *s)
+{
+    return s && s->li ? s->li->ln : 0;
+}
+
 /* Index in s's sorted references (0..ln) of the first one whose
  * position is pos or after. */
 static size_t lref_lower(const hp_side_t *s, int64_t pos)
 {
-    size_t lo = 0, hi = s->ln;
+    const hp_lidx_t *li = s->li;
+    size_t lo = 0, hi = li->ln;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (s->lv[s->loff + mid]->lpos < pos)
+        if (li->lv[li->loff + mid]->lpos < pos)
             lo = mid + 1;
         else
             hi = mid;
@@ -433,24 +540,27 @@ static size_t lref_lower(const hp_side_t *s, int64_t pos)
 }
 
 /* Room for one more reference at the front (where HP_LIST_HEAD) or back
- * of s's sorted references. 0 or -ENOMEM (s unchanged). */
+ * of s's sorted references (the index is made when missing). 0 or
+ * -ENOMEM (s unchanged but for an empty index). */
 static int lref_reserve(hp_side_t *s, int where)
 {
+    hp_lidx_t *li = s->li;
     struct hp_ref **nv;
     size_t cap;
 
-    if (where == HP_LIST_HEAD ? s->loff > 0 : s->loff + s->ln < s->lcap)
+    if (!li && !(li = s->li = hp_calloc(1, sizeof(*li)))) return -ENOMEM;
+    if (where == HP_LIST_HEAD ? li->loff > 0 : li->loff + li->ln < li->lcap)
         return 0;
-    cap = s->ln < 3 ? 8 : s->ln * 2 + 2;
+    cap = li->ln < 3 ? 8 : li->ln * 2 + 2;
     nv = hp_malloc(cap * sizeof(*nv));
     if (!nv) return -ENOMEM;
-    if (s->ln)
-        memcpy(nv + (cap - s->ln) / 2, s->lv + s->loff,
-               s->ln * sizeof(*nv));
-    hp_free(s->lv);
-    s->lv = nv;
-    s->loff = (cap - s->ln) / 2;
-    s->lcap = cap;
+    if (li->ln)
+        memcpy(nv + (cap - li->ln) / 2, li->lv + li->loff,
+               li->ln * sizeof(*nv));
+    hp_free(li->lv);
+    li->lv = nv;
+    li->loff = (cap - li->ln) / 2;
+    li->lcap = cap;
     return 0;
 }
 
@@ -460,27 +570,29 @@ static int lref_reserve(hp_side_t *s, int where)
  * stays lpos - lbase. Frees the index when it empties. */
 static void lref_close(hp_side_t *s, size_t lo, size_t hi, size_t shift)
 {
-    struct hp_ref **v = s->lv + s->loff;
+    hp_lidx_t *li = s->li;
+    struct hp_ref **v;
     size_t gap = hi - lo;
 
-    if (s->ln == 0) return;
-    if (lo < s->ln - hi) {
+    if (lref_count(s) == 0) return;
+    v = li->lv + li->loff;
+    if (lo < li->ln - hi) {
         for (size_t k = 0; k < lo; k++)
             v[k]->lpos += (int64_t)shift;
-        s->lbase += (int64_t)shift;
+        li->lbase += (int64_t)shift;
         if (gap && lo) memmove(v + gap, v, lo * sizeof(*v));
-        s->loff += gap;
+        li->loff += gap;
     } else {
-        for (size_t k = hi; k < s->ln; k++)
+        for (size_t k = hi; k < li->ln; k++)
             v[k]->lpos -= (int64_t)shift;
-        if (gap && s->ln > hi)
-            memmove(v + lo, v + hi, (s->ln - hi) * sizeof(*v));
+        if (gap && li->ln > hi)
+            memmove(v + lo, v + hi, (li->ln - hi) * sizeof(*v));
     }
-    s->ln -= gap;
-    if (s->ln == 0) {
-        hp_free(s->lv);
-        s->lv = NULL;
-        s->loff = s->lcap = 0;
+    li->ln -= gap;
+    if (li->ln == 0) {
+        hp_free(li->lv);
+        li->lv = NULL;
+        li->loff = li->lcap = 0;
     }
 }
 
@@ -492,8 +604,8 @@ static void lref_drop(hp_obj_t *o, size_t i, size_t n, size_t shift)
     int64_t p;
     size_t lo, hi;
 
-    if (!s || s->ln == 0) return;
-    p = s->lbase + (int64_t)i;
+    if (lref_count(s) == 0) return;
+    p = s->li->lbase + (int64_t)i;
     lo = lref_lower(s, p);
     hi = lref_lower(s, p + (int64_t)n);
     if (lo == hi) {
@@ -503,9 +615,9 @@ static void lref_drop(hp_obj_t *o, size_t i, size_t n, size_t shift)
     if (hp__gc_active) hp__gc_touch(o);
     s->pinned++; /* a weak reference of o to itself must not free s */
     for (size_t k = lo; k < hi; k++) {
-        struct hp_ref *r = s->lv[s->loff + k];
+        struct hp_ref *r = s->li->lv[s->li->loff + k];
 
-        hp_dict_delete(s->elems, r->bytes, r->klen);
+        hp__elem_delete(s, r->bytes, r->klen);
         ref_release(s, r);
     }
     lref_close(s, lo, hi, shift);
@@ -529,18 +641,20 @@ void hp__lref_replaced(hp_obj_t *o, size_t i)
 void hp__lref_inserted(hp_obj_t *o, size_t i)
 {
     hp_side_t *s = hp__side_of(o);
+    hp_lidx_t *li;
     struct hp_ref **v;
     size_t k;
 
-    if (!s || s->ln == 0) return;
-    v = s->lv + s->loff;
-    k = lref_lower(s, s->lbase + (int64_t)i);
-    if (k < s->ln - k) {
+    if (lref_count(s) == 0) return;
+    li = s->li;
+    v = li->lv + li->loff;
+    k = lref_lower(s, li->lbase + (int64_t)i);
+    if (k < li->ln - k) {
         for (size_t j = 0; j < k; j++)
             v[j]->lpos--;
-        s->lbase--;
+        li->lbase--;
     } else {
-        for (size_t j = k; j < s->ln; j++)
+        for (size_t j = k; j < li->ln; j++)
             v[j]->lpos++;
     }
 }
@@ -550,10 +664,11 @@ void hp__lref_inserted(hp_obj_t *o, size_t i)
  * gap). */
 void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r)
 {
+    hp_lidx_t *li = cs->li;
     size_t k = lref_lower(cs, r->lpos);
-    size_t index = (size_t)(r->lpos - cs->lbase);
+    size_t index = (size_t)(r->lpos - li->lbase);
 
-    assert(k < cs->ln && cs->lv[cs->loff + k] == r);
+    assert(k < li->ln && li->lv[li->loff + k] == r);
     lref_close(cs, k, k + 1, 0);
     hp_list_delete_range(cs->obj, index, 1);
 }
@@ -564,7 +679,7 @@ void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r)
 static int store_list(hp_obj_t *c, const char *key, size_t klen,
                       const char *label, size_t llen, double score)
 {
-    hp_side_t *s = hp__side_of(c);
+    hp_lidx_t *li = hp__side_of(c)->li;
     struct hp_ref *r = installing;
     int tail = score != 0, rc;
 
@@ -573,13 +688,13 @@ static int store_list(hp_obj_t *c, const char *key, size_t klen,
     rc = hp_list_push(c, tail ? HP_LIST_TAIL : HP_LIST_HEAD, label, llen);
     if (rc < 0) return rc;
     if (tail) {
-        r->lpos = s->lbase + (int64_t)hp_list_len(c) - 1;
-        s->lv[s->loff + s->ln] = r;
+        r->lpos = li->lbase + (int64_t)hp_list_len(c) - 1;
+        li->lv[li->loff + li->ln] = r;
     } else {
-        r->lpos = s->lbase;
-        s->lv[--s->loff] = r;
+        r->lpos = li->lbase;
+        li->lv[--li->loff] = r;
     }
-    s->ln++;
+    li->ln++;
     return 0;
 }
 
@@ -597,7 +712,7 @@ int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
         hp__side_maybe_drop(s);
         return -ENOMEM;
     }
-    id = s->lnext++;
+    id = s->li->lnext++;
     return ref_store(l, (const char *)&id, sizeof(id), target, label, llen,
                      strength, where == HP_LIST_TAIL ? 1 : 0, store_list);
 }
@@ -607,18 +722,20 @@ int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
 static struct hp_ref *lref_at(hp_obj_t *l, long index)
 {
     hp_side_t *s = hp__side_of(l);
+    hp_lidx_t *li;
     long len;
     size_t k;
     struct hp_ref *r;
 
-    if (!s || s->ln == 0 || l->type != HP_TYPE_LIST) return NULL;
+    if (lref_count(s) == 0 || l->type != HP_TYPE_LIST) return NULL;
+    li = s->li;
     len = (long)hp_list_len(l);
     if (index < 0) index += len;
     if (index < 0 || index >= len) return NULL;
-    k = lref_lower(s, s->lbase + index);
-    if (k == s->ln) return NULL;
-    r = s->lv[s->loff + k];
-    return r->lpos == s->lbase + index ? r : NULL;
+    k = lref_lower(s, li->lbase + index);
+    if (k == li->ln) return NULL;
+    r = li->lv[li->loff + k];
+    return r->lpos == li->lbase + index ? r : NULL;
 }
 
 /* Borrowed: the live object element index of list l refers to. */
@@ -652,17 +769,16 @@ static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
     const char *key = src->bytes;
     size_t klen = src->klen;
     struct hp_ref *r;
-    hp_dict_entry_t *e;
+    void **slot;
     uint64_t id;
     int existed;
 
     if (!cs) return -ENOMEM;
-    if (!cs->elems && !(cs->elems = hp_dict_new(&plain_type))) goto oom;
     if (src->strength == HP_REF_WEAK && !(ts = hp__side_get(target)))
         goto oom;
     if (index >= 0) {
         if (lref_reserve(cs, HP_LIST_TAIL) < 0) goto oom;
-        id = cs->lnext++;
+        id = cs->li->lnext++;
         key = (const char *)&id;
         klen = sizeof(id);
     }
@@ -670,16 +786,18 @@ static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
                 src->strength);
     if (!r) goto oom;
     r->owner = c;
-    e = hp_dict_add(cs->elems, key, klen, &existed);
-    if (!e || existed) {
+    slot = elem_slot(cs, key, klen, &existed);
+    if (!slot || existed) {
         hp__ref_free(r);
-        if (!e) goto oom;
+        if (!slot) goto oom;
         return 0; /* already a reference: keep it */
     }
-    e->v.ptr = r;
+    *slot = r;
     if (index >= 0) {
-        r->lpos = cs->lbase + index;
-        cs->lv[cs->loff + cs->ln++] = r;
+        hp_lidx_t *li = cs->li;
+
+        r->lpos = li->lbase + index;
+        li->lv[li->loff + li->ln++] = r;
     }
     if (hp__gc_active) hp__gc_touch(c);
     ref_link(cs, ts, r, target);
@@ -700,20 +818,28 @@ static hp_obj_t *ref_live_target(const struct hp_ref *r)
 int hp_ref_copy(hp_obj_t *dst, const hp_obj_t *src)
 {
     hp_side_t *s = hp__side_of(src);
+    hp_lidx_t *li;
     hp_dict_iter_t it;
     hp_dict_entry_t *e;
     int rc = 0;
 
-    if (!s || !s->elems || !dst || dst->type != src->type) return 0;
+    if (!s || !dst || dst->type != src->type) return 0;
     if (src->type == HP_TYPE_LIST) {
-        for (size_t k = 0; k < s->ln && rc == 0; k++) {
-            struct hp_ref *r = s->lv[s->loff + k];
+        li = s->li;
+        for (size_t k = 0; k < lref_count(s) && rc == 0; k++) {
+            struct hp_ref *r = li->lv[li->loff + k];
             hp_obj_t *t = ref_live_target(r);
 
-            if (t) rc = ref_attach(dst, r, t, r->lpos - s->lbase);
+            if (t) rc = ref_attach(dst, r, t, r->lpos - li->lbase);
         }
         return rc;
     }
+    if (s->one) {
+        hp_obj_t *t = ref_live_target(s->one);
+
+        return t ? ref_attach(dst, s->one, t, -1) : 0;
+    }
+    if (!s->elems) return 0;
     hp_dict_iter_init(&it, s->elems, 1);
     while (rc == 0 && (e = hp_dict_iter_next(&it))) {
         struct hp_ref *r = e->v.ptr;
@@ -729,11 +855,9 @@ int hp_ref_copy(hp_obj_t *dst, const hp_obj_t *src)
 static struct hp_ref *ref_find(hp_obj_t *c, const char *key, size_t klen)
 {
     hp_side_t *s = hp__side_of(c);
-    hp_dict_entry_t *e;
 
-    if (!s || !s->elems || c->type == HP_TYPE_LIST) return NULL;
-    e = hp_dict_find(s->elems, key, klen);
-    return e ? e->v.ptr : NULL;
+    if (!s || c->type == HP_TYPE_LIST) return NULL;
+    return hp__elem_find(s, key, klen);
 }
 
 /* Borrowed: the live object element key of c refers to, or NULL. */
@@ -780,6 +904,15 @@ size_t hp_ref_out_weak(const hp_obj_t *o)
     return s ? s->nweak : 0;
 }
 
+/* Visit reference r with the caller's fn. */
+static void ref_visit(hp_ref_visit_fn fn, void *ud, const struct hp_ref *r)
+{
+    hp_obj_t *t = r->strength == HP_REF_WEAK ? hp_weakref_get(r)
+                                             : r->target;
+
+    fn(ud, r->bytes, r->klen, t, r->strength);
+}
+
 /* Visit every reference element of c. */
 void hp_ref_foreach(hp_obj_t *c, hp_ref_visit_fn fn, void *ud)
 {
@@ -787,14 +920,14 @@ void hp_ref_foreach(hp_obj_t *c, hp_ref_visit_fn fn, void *ud)
     hp_dict_iter_t it;
     hp_dict_entry_t *e;
 
-    if (!s || !s->elems) return;
-    hp_dict_iter_init(&it, s->elems, 1);
-    while ((e = hp_dict_iter_next(&it))) {
-        struct hp_ref *r = e->v.ptr;
-        hp_obj_t *t = r->strength == HP_REF_WEAK ? hp_weakref_get(r)
-                                                 : r->target;
-
-        fn(ud, r->bytes, r->klen, t, r->strength);
+    if (!s) return;
+    if (s->one) {
+        ref_visit(fn, ud, s->one);
+        return;
     }
+    if (!s->elems) return;
+    hp_dict_iter_init(&it, s->elems, 1);
+    while ((e = hp_dict_iter_next(&it)))
+        ref_visit(fn, ud, e->v.ptr);
     hp_dict_iter_fini(&it);
 }

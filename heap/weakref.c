@@ -72,7 +72,7 @@ static void clear_element(struct hp_ref *r, hp_obj_t *dying)
     hp_side_t *cs = hp__side_of(c);
     int quiet = c == dying || hp__gc_doomed(cs);
 
-    hp_dict_delete(cs->elems, r->bytes, r->klen);
+    hp__elem_delete(cs, r->bytes, r->klen);
     cs->nweak--;
     hp__ref_nweak--;
     if (hp__gc_active && !quiet) hp__gc_touch(c);

@@ -278,7 +278,7 @@ hp_obj_t *hp_zset_copy(const hp_obj_t *o)
     c->type = HP_TYPE_ZSET;
     c->v.ptr = sl_new();
     if (!c->v.ptr) {
-        hp_free(c);
+        hp__obj_discard(c);
         return NULL;
     }
     for (hp_zsl_node_t *x = ((hp_zset_sl_t *)o->v.ptr)->zsl->header->level[0]

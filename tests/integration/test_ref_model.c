@@ -20,7 +20,9 @@
  * Expiry uses PEXPIREAT in the past (deletes at once) and long TTLs only:
  * nothing depends on the clock.
  *
- * GENCACHE_MODEL_STEPS=n runs 8 seeds of n steps (default: 4 x 2500).
+ * GENCACHE_MODEL_STEPS=n runs 8 seeds of n steps. Without it: 4 seeds x
+ * 2500 steps, or 8 x 20000 in a -Dgc_debug=true build (the server then
+ * also checks its heap and collector invariants as it goes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -876,8 +878,13 @@ static void test_ref_model(void **state)
     th_server_t *s = *state;
     static const uint64_t seeds[] = {1, 7, 42, 20240601, 3, 99, 12345, 777};
     const char *env = getenv("GENCACHE_MODEL_STEPS");
+#ifdef GC_DEBUG
+    int steps = env ? atoi(env) : 20000;
+    size_t nseeds = 8;
+#else
     int steps = env ? atoi(env) : 2500;
     size_t nseeds = env ? 8 : 4;
+#endif
 
     ctx = s->ctx;
     th_expect_status(ctx, "OK", "GC DISABLE");

@@ -3,7 +3,8 @@
  * sets (both encodings): refcounts of targets, tracking, standard writes
  * that overwrite or remove an element dropping its reference, container
  * death dropping its references (a 100k chain without recursion), bad
- * arguments and allocation failures at every point.
+ * arguments and allocation failures at every point; the side-record slot
+ * in front of a container's header and the inline first element.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -300,6 +301,172 @@ static void test_ref_oom_every_point(void **state)
     }
 }
 
+/* Containers keep their side record in the slot in front of the header
+ * (set with the first reference element, NULL again with the last);
+ * strings keep theirs in the address table; the slot costs nothing in
+ * the accounting (the block is counted whole and freed whole). */
+static void test_ref_side_slot(void **state)
+{
+    size_t base = hp_mem_used();
+
+    for (int t = 0; t < TC_CONT_KINDS; t++) {
+        size_t before = hp_mem_used();
+        hp_obj_t *c = tc_cont_new(t), *v = hp_str_new("value", 5);
+        size_t made = hp_mem_used() - before;
+
+        assert_true(c->flags & HP_OF_PREFIX);
+        assert_false(v->flags & HP_OF_PREFIX);
+        assert_null(*hp__obj_prefix(c));
+        assert_true(made == hp_obj_mem(c) + hp_obj_mem(v));
+        assert_true(hp_malloc_size(hp__obj_block(c)) >=
+                    HP_OBJ_PREFIX + sizeof(*c));
+        assert_int_equal(tc_ref_add(c, "k", v, HP_REF_WEAK), 1);
+        assert_non_null(hp__side_of(c));
+        assert_ptr_equal(*hp__obj_prefix(c), hp__side_of(c));
+        assert_ptr_equal(hp__side_of(c)->obj, c);
+        assert_non_null(hp__side_of(v)); /* a string: the table */
+        assert_ptr_equal(hp__side_of(v)->obj, v);
+        assert_int_equal(hp_ref_forget(c, "k", 1), 0);
+        assert_null(*hp__obj_prefix(c));
+        assert_null(hp__side_of(c));
+        assert_null(hp__side_of(v));
+        assert_int_equal(c->flags & HP_OF_SIDE, 0);
+        assert_true(c->flags & HP_OF_PREFIX);
+        /* a container that is a weak target has its record in the slot */
+        hp_weakref_t *w = hp_weakref_new(c, NULL);
+
+        assert_non_null(w);
+        assert_ptr_equal(*hp__obj_prefix(c), hp__side_of(c));
+        hp_weakref_free(w);
+        assert_null(*hp__obj_prefix(c));
+        hp_decref(c);
+        hp_decref(v);
+        assert_int_equal(hp_mem_used(), before);
+    }
+    assert_int_equal(hp_mem_used(), base);
+}
+
+/* An object counted by used_memory exactly: its block (slot included),
+ * whatever its encoding; and a dying container's slot is freed with it
+ * (the weak binding to it is cleared). */
+static void test_ref_side_slot_dies(void **state)
+{
+    size_t base = hp_mem_used();
+    hp_obj_t *h = hp_hash_new(), *l = hp_list_new();
+    hp_weakref_t *w = hp_weakref_new(l, NULL);
+
+    assert_int_equal(hp_ref_hash_set(h, "l", 1, l, "L", 1, HP_REF_STRONG),
+                     1);
+    assert_int_equal(hp_ref_list_push(l, HP_LIST_TAIL, h, "H", 1,
+                                      HP_REF_STRONG), 0);
+    assert_ptr_equal(*hp__obj_prefix(l), hp__side_of(l));
+    hp_decref(l);
+    hp_decref(h);
+    assert_ptr_equal(hp_weakref_get(w), l); /* a cycle: alive */
+    assert_int_equal(hp_gc_collect(2), 2);
+    assert_null(hp_weakref_get(w));
+    hp_weakref_free(w);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+static void count_keys(void *ud, const char *key, size_t klen,
+                       hp_obj_t *target, int strength)
+{
+    (void)key;
+    (void)klen;
+    (void)target;
+    (void)strength;
+    (*(size_t *)ud)++;
+}
+
+/* A side record holds its first reference element inline (one) and
+ * moves to a dict at the second key: lookups, removal, foreach, COPY and
+ * the collector see the same elements either way. */
+static void test_ref_one_then_dict(void **state)
+{
+    size_t base = hp_mem_used();
+    hp_obj_t *h = hp_hash_new(), *a = hp_str_new("a", 1);
+    hp_obj_t *b = hp_str_new("b", 1), *c;
+    size_t n = 0;
+
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, a, "A", 1, HP_REF_STRONG), 1);
+    assert_non_null(hp__side_of(h)->one);
+    assert_null(hp__side_of(h)->elems);
+    assert_null(hp_ref_get(h, "g", 1, NULL));
+    assert_null(hp_ref_get(h, "ff", 2, NULL));
+    c = hp_hash_dup(h);
+    assert_int_equal(hp_ref_copy(c, h), 0);
+    assert_ptr_equal(hp_ref_get(c, "f", 1, NULL), a);
+    assert_int_equal(a->refcount, 3);
+    hp_decref(c);
+    /* overwrite in place keeps one slot */
+    assert_int_equal(hp_ref_hash_set(h, "f", 1, b, "B", 1, HP_REF_STRONG), 0);
+    assert_non_null(hp__side_of(h)->one);
+    assert_int_equal(a->refcount, 1);
+    assert_int_equal(hp_ref_hash_set(h, "g", 1, a, "A", 1, HP_REF_WEAK), 1);
+    assert_null(hp__side_of(h)->one);
+    assert_non_null(hp__side_of(h)->elems);
+    assert_ptr_equal(hp_ref_get(h, "f", 1, NULL), b);
+    assert_ptr_equal(hp_ref_get(h, "g", 1, NULL), a);
+    hp_ref_foreach(h, count_keys, &n);
+    assert_int_equal(n, 2);
+    c = hp_hash_dup(h);
+    assert_int_equal(hp_ref_copy(c, h), 0);
+    assert_ptr_equal(hp_ref_get(c, "f", 1, NULL), b);
+    assert_ptr_equal(hp_ref_get(c, "g", 1, NULL), a);
+    hp_decref(c);
+    assert_int_equal(hp_hash_del(h, "f", 1), 0);
+    assert_int_equal(b->refcount, 1);
+    assert_ptr_equal(hp_ref_get(h, "g", 1, NULL), a);
+    hp_decref(a); /* the weak element goes with it */
+    assert_false(hp_hash_exists(h, "g", 1));
+    assert_null(hp__side_of(h));
+    hp_decref(h);
+    hp_decref(b);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+/* Every allocation of the second reference store (the move from the
+ * inline slot to a dict) fails in turn: -ENOMEM, the first reference
+ * intact, memory back. */
+static void test_ref_oom_second_key(void **state)
+{
+    for (int t = 0; t < TC_CONT_KINDS; t++) {
+        int done = 0;
+
+        for (long n = 1; !done && n < 100; n++) {
+            hp_obj_t *c = tc_cont_new(t), *v = hp_str_new("v", 1);
+            hp_obj_t *w = hp_str_new("w", 1);
+            size_t before;
+            int rc, enc;
+
+            assert_int_equal(tc_ref_add(c, "one", v, HP_REF_STRONG), 1);
+            before = hp_mem_used();
+            enc = c->encoding;
+            oom_fail_at(n, 0);
+            rc = tc_ref_add(c, "two", w, n % 2 ? HP_REF_WEAK : HP_REF_STRONG);
+            oom_off();
+            if (rc == -ENOMEM) {
+                if (c->encoding == enc)
+                    assert_int_equal(hp_mem_used(), before);
+                assert_int_equal(w->refcount, 1);
+                assert_null(hp__side_of(w));
+                assert_ptr_equal(hp_ref_get(c, "one", 3, NULL), v);
+                assert_false(hp_ref_is_ref(c, "two", 3));
+                assert_int_equal(hp_ref_out_strong(c), 1);
+            } else {
+                assert_int_equal(rc, 1);
+                assert_ptr_equal(hp_ref_get(c, "two", 3, NULL), w);
+                done = 1;
+            }
+            hp_decref(c);
+            hp_decref(v);
+            hp_decref(w);
+        }
+        assert_true(done);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +481,10 @@ int main(void)
         cmocka_unit_test(test_ref_bad_args),
         cmocka_unit_test(test_ref_long_chain_frees_iteratively),
         cmocka_unit_test(test_ref_oom_every_point),
+        cmocka_unit_test(test_ref_side_slot),
+        cmocka_unit_test(test_ref_side_slot_dies),
+        cmocka_unit_test(test_ref_one_then_dict),
+        cmocka_unit_test(test_ref_oom_second_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
