@@ -900,6 +900,7 @@ static const cdef_t directives[] = {
     INT("gc-restart-touched-percent", NULL, gc_restart_touched_pct, "50", 1,
         100, 0),
     INT("ref-max-depth", NULL, ref_max_depth, "16", 1, 1024, 0),
+    BOOL("disable-thp", disable_thp, "yes", C_IMMUTABLE),
 };
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 

@@ -27,6 +27,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 srv_server_t srv;
 
@@ -285,6 +288,56 @@ static void log_banner(void)
 }
 
 /* ---------------------------------------------------------------------
+ * Transparent huge pages (disable-thp)
+ * ------------------------------------------------------------------ */
+
+#define THP_ENABLED_PATH "/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* 1 when the kernel's THP policy is "always" (every anonymous mapping may
+ * get huge pages without asking), 0 for "madvise", "never", or a kernel
+ * without THP. Reads THP_ENABLED_PATH. */
+static int thp_policy_always(void)
+{
+    char buf[128];
+    FILE *f = fopen(THP_ENABLED_PATH, "r");
+    size_t n;
+
+    if (!f)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "[always]") != NULL;
+}
+
+/* Apply disable-thp once, before the databases are allocated. As Redis:
+ * only when the kernel's policy is "always" does anything happen; then
+ * disable-thp yes opts this process out of THP (PR_SET_THP_DISABLE), and
+ * a process left with THP on (disable-thp no, or prctl refused) logs a
+ * warning. Returns nothing. */
+static void thp_apply(void)
+{
+    int off = -1;
+
+    if (!thp_policy_always())
+        return;
+#if defined(__linux__) && defined(PR_SET_THP_DISABLE)
+    if (srv.cfg.disable_thp)
+        off = prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+#endif
+    if (off == 0)
+        return;
+    srv_log(SRV_LOG_WARNING, "WARNING: transparent huge pages are enabled "
+                             "for this process (kernel policy 'always' in "
+                             "%s, disable-thp %s). Huge pages raise memory "
+                             "use and add latency when the kernel "
+                             "allocates or compacts them; set disable-thp "
+                             "yes or the kernel policy to madvise or never.",
+            THP_ENABLED_PATH, srv.cfg.disable_thp ? "yes (prctl failed)"
+                                                   : "no");
+}
+
+/* ---------------------------------------------------------------------
  * Shutdown
  * ------------------------------------------------------------------ */
 
@@ -357,6 +410,7 @@ int srv_main(int argc, char **argv)
     srv_info_new_replid();
     srv.start_time_ms = srv.mstime_cache = srv_mstime_now();
     log_banner();
+    thp_apply();
     if (uv_loop_init(&loop) != 0) {
         srv_log(SRV_LOG_WARNING, "Failed creating the event loop");
         srv_config_free();

@@ -284,6 +284,8 @@ typedef struct srv_config {
     /* Added for eviction (evict.c, db.c's LFU counter). */
     int lfu_log_factor;                /* lfu-log-factor */
     int lfu_decay_time;                /* lfu-decay-time, minutes */
+    /* Added for latency (issue 4): disable-thp, read once at startup. */
+    int disable_thp;                   /* 0/1 */
 } srv_config_t;
 
 enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };

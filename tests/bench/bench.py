@@ -14,9 +14,12 @@ Driven by bench.sh, which starts the servers. Three parts, all in one run:
    (and filled for the pop and LRANGE tests, or every key of the key space
    written for GET) outside the measured window, and every server is left
    to go idle, so deferred work of the setup is not billed to the run.
-2. Latency at a fixed rate: tests/bench/latency.c (open loop, latency from
+2. Latency at fixed rates: tests/bench/latency.c (open loop, latency from
    each request's due time) at the same rate against every server,
-   interleaved in rounds; p50/p99/p99.9/max and server CPU per request.
+   interleaved in rotating rounds; p50/p99/p99.9/max, medians of per-round
+   B/A and A2/A ratios, a p99 verdict against the A/A floor, the client's
+   own send-lag percentiles (a row the client limits is marked so), and
+   server CPU per request.
 3. Memory per element (used_memory delta, RSS delta) for data loaded
    through redis-cli --pipe, A and B only.
 
@@ -34,10 +37,14 @@ Env (QUICK=1 defaults in brackets):
   PIPELINES ("1 32")   -P values
   KEYSPACE (100000)    -r, and the GET key space; sizes >= 1024 use 1/10
   LAT_TESTS ("get set" ["get"])  fixed-rate latency tests; "" skips
-  RATE (20000)         requests per second of the latency tests
-  LAT_SECONDS (10 [3]) measured seconds per latency run (plus 1 s warm-up)
-  LAT_ROUNDS (3 [1])   latency rounds; LAT_CONNS (4) connections
+  RATES ("10000 20000 40000" [20000])  requests/s of the latency rows
+                       (RATE, one rate, is still read as the default)
+  LAT_SECONDS (5 [3])  measured seconds per latency run (plus 1 s warm-up)
+  LAT_ROUNDS (5 [1])   interleaved latency rounds; LAT_CONNS (50)
   LAT_SIZE (64)        value size of the latency tests
+  LAT_RT (0)           1: servers (all threads) and the latency client run
+                       SCHED_FIFO 1 during the latency rows (chrt; needs
+                       root), so neighbours' processes cannot preempt them
   LATENCY_BIN          the built latency tool (bench.sh sets it)
   KEYS (1000000 [20000]) elements per memory test; 0 skips memory
   MEMTESTS ("strings hash hash100 set zset")
@@ -91,6 +98,9 @@ CSV_FIELDS = (
     "genc_max_us", "redis2_p50_us", "redis2_p99_us", "redis2_p999_us",
     "redis2_max_us", "p99_ratio", "p99_ratio_aa", "p999_ratio",
     "p999_ratio_aa", "client_lag_p99_us", "elements", "payload_bytes",
+    "conns", "rt", "p50_ratio", "p50_ratio_aa", "svc_p99_ratio",
+    "svc_p99_ratio_aa", "p99_floor", "client_lag_p50_us",
+    "client_lag_p999_us", "client_stall_max_us", "verdict",
     "redis_bytes_per_elem", "genc_bytes_per_elem", "mem_ratio",
     "redis_rss_per_elem", "genc_rss_per_elem", "redis_encoding",
     "genc_encoding")
@@ -454,6 +464,108 @@ def parse_latency(text):
     return fields
 
 
+def rt_prefix():
+    """chrt prefix for the latency client when LAT_RT=1, else []."""
+    return ["chrt", "-f", "1"] if os.environ.get("LAT_RT", "0") == "1" \
+        else []
+
+
+def set_rt(pids, on):
+    """Every thread of every pid to SCHED_FIFO 1 (on) or back to
+    SCHED_OTHER. Only with LAT_RT=1; the kernel's RT throttling (95 % of
+    a second) keeps the rest of the machine running."""
+    if os.environ.get("LAT_RT", "0") != "1":
+        return
+    for pid in pids:
+        cmd = ["chrt", "-a", "-f", "-p", "1", str(pid)] if on else \
+            ["chrt", "-a", "-o", "-p", "0", str(pid)]
+        subprocess.run(cmd, check=True, capture_output=True)
+
+
+def latency_round(servers, names, test, rate, secs, conns, size, ks):
+    """One run of the latency tool per server, in the given order: a dict
+    name -> the tool's fields plus us_per_req (server CPU per request)."""
+    out = {}
+    for x in names:
+        port, pid = servers[x]
+        cmd = rt_prefix() + client_prefix() + [
+            os.environ["LATENCY_BIN"], "-p", str(port), "-r", str(rate),
+            "-t", str(secs), "-w", "1", "-c", str(conns), "-d", str(size),
+            "-k", str(ks), "-m", test]
+        before = cpu_seconds(pid)
+        proc = subprocess.run(cmd, capture_output=True, timeout=secs + 60)
+        cpu = cpu_seconds(pid) - before
+        if proc.returncode != 0:
+            raise RuntimeError("%s: %s %s" % (
+                " ".join(cmd), proc.stdout.decode().strip(),
+                proc.stderr.decode().strip()))
+        f = parse_latency(proc.stdout.decode())
+        f["us_per_req"] = cpu * 1e6 / (rate * (secs + 1))
+        out[x] = f
+    return out
+
+
+def latency_row(servers, names, test, rate, secs, rounds, conns, size, ks):
+    """Interleaved rounds at one rate (round r starts at server r mod 3:
+    A B A2, B A2 A, A2 A B, ...); the row of medians and ratios."""
+    res = {x: [] for x in names}
+    for r in range(rounds):
+        k = r % len(names)
+        got = latency_round(servers, names[k:] + names[:k], test, rate,
+                            secs, conns, size, ks)
+        for x in names:
+            res[x].append(got[x])
+
+    def med(x, key):
+        return statistics.median(f[key] for f in res[x])
+
+    def rmed(x, y, key):
+        return statistics.median(fx[key] / fy[key]
+                                 for fx, fy in zip(res[x], res[y]))
+
+    row = {"kind": "latency", "test": test, "size": size, "rounds": rounds,
+           "rate": rate, "conns": conns,
+           "rt": os.environ.get("LAT_RT", "0"),
+           "requests": int(med("A", "requests"))}
+    for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
+        if x in res:
+            for key in ("p50_us", "p99_us", "p999_us", "max_us",
+                        "svc_p99_us", "us_per_req"):
+                row[pre + "_" + key] = med(x, key)
+            row[pre + "_missing"] = int(sum(f["missing"] for f in res[x]))
+    for key, col in (("p50_us", "p50_ratio"), ("p99_us", "p99_ratio"),
+                     ("p999_us", "p999_ratio"),
+                     ("svc_p99_us", "svc_p99_ratio")):
+        row[col] = rmed("B", "A", key)
+        if "A2" in res:
+            row[col + "_aa"] = rmed("A2", "A", key)
+    if "A2" in res:
+        # The noise floor: how far apart two identical servers' p99 are,
+        # either way round (median over rounds).
+        row["p99_floor"] = statistics.median(
+            max(a2["p99_us"] / a["p99_us"], a["p99_us"] / a2["p99_us"])
+            for a, a2 in zip(res["A"], res["A2"]))
+    every = [f for x in names for f in res[x]]
+    row["client_lag_p50_us"] = statistics.median(
+        f["send_lag_p50_us"] for f in every)
+    row["client_lag_p99_us"] = statistics.median(
+        f["send_lag_p99_us"] for f in every)
+    row["client_lag_p999_us"] = statistics.median(
+        f["send_lag_p999_us"] for f in every)
+    row["client_stall_max_us"] = max(f["stall_max_us"] for f in every)
+    p99s = [row[pre + "_p99_us"] for pre in ("redis", "genc", "redis2")
+            if pre + "_p99_us" in row]
+    limited = row["client_lag_p99_us"] > 0.5 * min(p99s)
+    floor = row.get("p99_floor", 1.0)
+    if limited:
+        row["verdict"] = "client-limited"
+    elif row["p99_ratio"] <= floor:
+        row["verdict"] = "met" if row["p99_ratio"] > 1 else "met (lower)"
+    else:
+        row["verdict"] = "not met"
+    return row
+
+
 def latency(servers, out):
     """Fixed-rate latency rows; returns the number of failed rows."""
     tests = env_list("LAT_TESTS", "get set", "get")
@@ -463,111 +575,84 @@ def latency(servers, out):
     if not tool:
         print("\n# latency: LATENCY_BIN not set, skipped")
         return 1
-    rate = env_int("RATE", 20000)
-    secs = env_int("LAT_SECONDS", 10, 3)
-    rounds = env_int("LAT_ROUNDS", 3, 1)
-    conns = env_int("LAT_CONNS", 4)
+    rates = [int(x) for x in env_list("RATES", os.environ.get(
+        "RATE", "10000 20000 40000"), os.environ.get("RATE", "20000"))]
+    secs = env_int("LAT_SECONDS", 5, 3)
+    rounds = env_int("LAT_ROUNDS", 5, 1)
+    conns = env_int("LAT_CONNS", 50)
     size = env_int("LAT_SIZE", 64)
     ks = keyspace_for(size)
     names = [x for x in NAMES if x in servers]
-    print("\n## Latency at a fixed %d requests/s (open loop, %d conns,"
-          " %d s + 1 s warm-up, %d round(s), %d B values, latency from each"
-          " request's due time), microseconds" % (rate, conns, secs, rounds,
-                                                   size))
-    print("# ratios are gencached / redis (B/A) and redis / redis (A2/A),"
-          " medians of per-round ratios: < 1 means gencached is faster;"
-          " us/req = server CPU per request at this rate; lag = client's"
-          " own send lag p99 (must stay small)")
-    print("%-4s %-6s %8s %8s %9s %9s %8s %10s %10s %10s %8s" % (
-        "test", "server", "p50", "p99", "p99.9", "max", "us/req",
-        "p99 ratio", "p99.9 ratio", "missing", "lag p99"))
+    print("\n## Latency at fixed rates (open loop, %d conns, -P 1, %d s +"
+          " 1 s warm-up, %d interleaved round(s), %d B values, latency from"
+          " each request's due time), microseconds; client pinned: %s;"
+          " SCHED_FIFO (LAT_RT): %s" % (
+              conns, secs, rounds, size,
+              " ".join(client_prefix()[2:]) or "no",
+              "yes" if rt_prefix() else "no"))
+    print("# ratios: medians of per-round ratios, B/A = gencached / redis,"
+          " A2/A = redis / redis; floor = median of max(A2/A, A/A2) p99;"
+          " verdict: gencached p99 <= redis within the floor (met),"
+          " or not; client-limited when the client's send-lag p99 is over"
+          " half the lowest server p99. svc = from the actual send;"
+          " lag = client's send lag p50/p99/p99.9, stall = its longest"
+          " hold-off; us/req = server CPU per request.")
+    print("%-4s %6s %-6s %8s %8s %9s %9s %8s %7s %16s %16s %10s" % (
+        "test", "rate", "server", "p50", "p99", "p99.9", "svc p99",
+        "us/req", "missing", "p50/p99/p99.9 B/A", "... A2/A", "lag"))
     failed = 0
     fill = fill_payload("keys", ks, size)
+    pids = [servers[x][1] for x in names]
     for test in tests:
-        res = {x: [] for x in names}
-        try:
-            for x in names:
-                pipe_load(servers[x][0], fill[0], fill[1])
-            quiesce([servers[x][1] for x in names])
-            for r in range(rounds):
-                order = names if r % 2 == 0 else names[::-1]
-                for x in order:
-                    port, pid = servers[x]
-                    cmd = client_prefix() + [
-                        tool, "-p", str(port), "-r", str(rate), "-t",
-                        str(secs), "-w", "1", "-c", str(conns), "-d",
-                        str(size), "-k", str(ks), "-m", test]
-                    before = cpu_seconds(pid)
-                    proc = subprocess.run(cmd, capture_output=True,
-                                          timeout=secs + 60)
-                    cpu = cpu_seconds(pid) - before
-                    if proc.returncode != 0:
-                        raise RuntimeError("%s: %s %s" % (
-                            " ".join(cmd), proc.stdout.decode().strip(),
-                            proc.stderr.decode().strip()))
-                    f = parse_latency(proc.stdout.decode())
-                    f["us_per_req"] = cpu * 1e6 / (rate * (secs + 1))
-                    res[x].append(f)
-        except (subprocess.SubprocessError, RuntimeError) as e:
-            print("%-4s FAILED: %s" % (test, e), flush=True)
-            failed += 1
-            continue
-
-        def med(x, k):
-            return statistics.median(f[k] for f in res[x])
-
-        def rmed(x, y, k):
-            return statistics.median(
-                fx[k] / fy[k] for fx, fy in zip(res[x], res[y]))
-
-        row = {"kind": "latency", "test": test, "size": size,
-               "rounds": rounds, "rate": rate,
-               "requests": int(med("A", "requests"))}
-        for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
-            if x not in res:
+        for rate in rates:
+            try:
+                for x in names:
+                    pipe_load(servers[x][0], fill[0], fill[1])
+                quiesce(pids)
+                set_rt(pids, True)
+                try:
+                    row = latency_row(servers, names, test, rate, secs,
+                                      rounds, conns, size, ks)
+                finally:
+                    set_rt(pids, False)
+            except (subprocess.SubprocessError, RuntimeError) as e:
+                print("%-4s %6d FAILED: %s" % (test, rate, e), flush=True)
+                failed += 1
                 continue
-            row.update({pre + "_p50_us": med(x, "p50_us"),
-                        pre + "_p99_us": med(x, "p99_us"),
-                        pre + "_p999_us": med(x, "p999_us"),
-                        pre + "_max_us": med(x, "max_us"),
-                        pre + "_us_per_req": med(x, "us_per_req")})
-        row["p99_ratio"] = rmed("B", "A", "p99_us")
-        row["p999_ratio"] = rmed("B", "A", "p999_us")
-        if "A2" in res:
-            row["p99_ratio_aa"] = rmed("A2", "A", "p99_us")
-            row["p999_ratio_aa"] = rmed("A2", "A", "p999_us")
-        row["client_lag_p99_us"] = max(
-            f["send_lag_p99_us"] for x in names for f in res[x])
-        for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
-            if x not in res:
-                continue
-            if x == "A":
-                ratios = ("", "")
-            elif x == "B":
-                ratios = ("%.2f" % row["p99_ratio"],
-                          "%.2f" % row["p999_ratio"])
-            else:
-                ratios = ("%.2f A/A" % row["p99_ratio_aa"],
-                          "%.2f A/A" % row["p999_ratio_aa"])
-            print("%-4s %-6s %8.1f %8.1f %9.1f %9.1f %8.2f %10s %10s %10d "
-                  "%8.1f" % (
-                      test.upper(), pre, row[pre + "_p50_us"],
-                      row[pre + "_p99_us"], row[pre + "_p999_us"],
-                      row[pre + "_max_us"], row[pre + "_us_per_req"],
-                      ratios[0], ratios[1],
-                      int(sum(f["missing"] for f in res[x])),
-                      max(f["send_lag_p99_us"] for f in res[x])),
+            for x, pre in (("A", "redis"), ("B", "genc"), ("A2", "redis2")):
+                if x not in servers:
+                    continue
+                ratios = ("", "", "")
+                if x == "B":
+                    ratios = ("%.2f/%.2f/%.2f" % (
+                        row["p50_ratio"], row["p99_ratio"],
+                        row["p999_ratio"]), "",
+                        "%.0f/%.0f/%.0f" % (row["client_lag_p50_us"],
+                                            row["client_lag_p99_us"],
+                                            row["client_lag_p999_us"]))
+                elif x == "A2":
+                    ratios = ("", "%.2f/%.2f/%.2f" % (
+                        row["p50_ratio_aa"], row["p99_ratio_aa"],
+                        row["p999_ratio_aa"]), "")
+                print("%-4s %6d %-6s %8.1f %8.1f %9.1f %9.1f %8.2f %7d "
+                      "%16s %16s %10s" % (
+                          test.upper(), rate, pre, row[pre + "_p50_us"],
+                          row[pre + "_p99_us"], row[pre + "_p999_us"],
+                          row[pre + "_svc_p99_us"],
+                          row[pre + "_us_per_req"], row[pre + "_missing"],
+                          ratios[0], ratios[1], ratios[2]), flush=True)
+            print("%-4s %6d verdict: %s (p99 B/A %.2f, floor %s; from the"
+                  " send: svc p99 B/A %.2f, A2/A %s; client stall max"
+                  " %.0f us)" % (
+                      test.upper(), rate, row["verdict"], row["p99_ratio"],
+                      fmt(row.get("p99_floor")), row["svc_p99_ratio"],
+                      fmt(row.get("svc_p99_ratio_aa")),
+                      row["client_stall_max_us"]),
                   flush=True)
-        p99s = [row[pre + "_p99_us"] for pre in ("redis", "genc", "redis2")
-                if pre + "_p99_us" in row]
-        if row["client_lag_p99_us"] > 0.5 * min(p99s):
-            print("# %s: the client's own send lag (p99 %.0f us) is over"
-                  " half the servers' p99: these percentiles measure the"
-                  " machine's load more than the servers" % (
-                      test.upper(), row["client_lag_p99_us"]))
-        for pre in ("redis", "genc", "redis2"):
-            row.pop(pre + "_us_per_req", None)
-        out.row(row)
+            for pre in ("redis", "genc", "redis2"):
+                for key in ("us_per_req", "svc_p99_us", "missing"):
+                    row.pop(pre + "_" + key, None)
+            out.row(row)
     return failed
 
 

@@ -13,9 +13,14 @@
  * Usage: latency -p PORT [-h HOST] [-r RATE] [-t SECONDS] [-w WARMUP]
  *                [-c CONNS] [-d VALUE_BYTES] [-k KEYSPACE] [-m get|set|ping]
  * Prints one line of key=value pairs: requests recorded, replies missing,
- * error replies, p50/p90/p99/p99.9/max latency in microseconds, and the
- * client's own send lag (how late it wrote a request after its due time;
- * a large lag means the client, not the server, fell behind).
+ * error replies, p50/p90/p99/p99.9/max latency in microseconds (from the
+ * due time), the same from the moment the request was written (svc_*:
+ * without the client's send lag), the client's own send lag
+ * percentiles (how late it wrote a request after its due time) and its
+ * longest gap between two turns of its loop (stall_max_us: the client held
+ * off its CPU). A large lag or stall means the client, not the server,
+ * fell behind: compare them with the server's p99 before reading it.
+ * The timer slack is set to 1 ns so that the poll wakes on time.
  * Exit status: 0, 1 on a connection or protocol failure, 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +54,7 @@ typedef struct {
 
 typedef struct {
     uint64_t *due;  /* due times (ns) of requests awaiting a reply */
+    uint64_t *sent; /* when each was queued for writing (ns) */
     size_t head;    /* index of the oldest */
     size_t count;
     size_t cap;     /* power of two */
@@ -115,31 +122,42 @@ static int lat_buf_append(lat_buf_t *b, const char *s, size_t n)
     return 0;
 }
 
-/* Push a due time onto f. Returns 0 or -ENOMEM. */
-static int lat_fifo_push(lat_fifo_t *f, uint64_t due)
+/* Push a request's due and send times onto f. Returns 0 or -ENOMEM. */
+static int lat_fifo_push(lat_fifo_t *f, uint64_t due, uint64_t sent)
 {
     if (f->count == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 1024;
         uint64_t *p = malloc(cap * sizeof(*p));
-        if (!p)
+        uint64_t *q = malloc(cap * sizeof(*q));
+        if (!p || !q) {
+            free(p);
+            free(q);
             return -ENOMEM;
-        for (size_t i = 0; i < f->count; i++)
+        }
+        for (size_t i = 0; i < f->count; i++) {
             p[i] = f->due[(f->head + i) & (f->cap - 1)];
+            q[i] = f->sent[(f->head + i) & (f->cap - 1)];
+        }
         free(f->due);
+        free(f->sent);
         f->due = p;
+        f->sent = q;
         f->head = 0;
         f->cap = cap;
     }
     f->due[(f->head + f->count) & (f->cap - 1)] = due;
+    f->sent[(f->head + f->count) & (f->cap - 1)] = sent;
     f->count++;
     return 0;
 }
 
-/* Pop the oldest due time of f (f must not be empty); returns it. */
-static uint64_t lat_fifo_pop(lat_fifo_t *f)
+/* Pop the oldest request of f (f must not be empty): returns its due
+ * time, its send time in *sent. */
+static uint64_t lat_fifo_pop(lat_fifo_t *f, uint64_t *sent)
 {
     uint64_t due = f->due[f->head];
 
+    *sent = f->sent[f->head];
     f->head = (f->head + 1) & (f->cap - 1);
     f->count--;
     return due;
@@ -284,7 +302,8 @@ static int lat_flush(lat_conn_t *c)
 }
 
 typedef struct {
-    uint64_t *lat;     /* recorded latencies, ns */
+    uint64_t *lat;     /* recorded latencies from the due time, ns */
+    uint64_t *svc;     /* the same from the send time, ns */
     size_t nlat;
     uint64_t first_rec; /* index of the first recorded request */
     uint64_t errors;
@@ -326,10 +345,13 @@ static int lat_read(lat_conn_t *c, lat_stats_t *st, uint64_t first_due)
                 return -1;
             }
             c->in.off += (size_t)sz;
-            uint64_t due = lat_fifo_pop(&c->fifo);
+            uint64_t sent;
+            uint64_t due = lat_fifo_pop(&c->fifo, &sent);
             st->errors += (uint64_t)is_err;
-            if (due >= first_due)
+            if (due >= first_due) {
+                st->svc[st->nlat] = now - sent;
                 st->lat[st->nlat++] = now - due;
+            }
         }
     }
 }
@@ -399,13 +421,15 @@ int main(int argc, char **argv)
     if (lat_parse(argc, argv, &o) < 0)
         return 2;
     signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     double interval = 1e9 / o.rate;
     uint64_t total = (uint64_t)(o.rate * (o.warmup + o.seconds));
     st.first_rec = (uint64_t)(o.rate * o.warmup);
     st.lat = malloc((size_t)(total - st.first_rec + 1) * sizeof(uint64_t));
+    st.svc = malloc((size_t)(total - st.first_rec + 1) * sizeof(uint64_t));
     uint64_t *lag = malloc((size_t)(total + 1) * sizeof(uint64_t));
     char *value = malloc(o.value_bytes + 1);
-    if (!st.lat || !lag || !value) {
+    if (!st.lat || !st.svc || !lag || !value) {
         fprintf(stderr, "latency: out of memory\n");
         return 1;
     }
@@ -419,9 +443,13 @@ int main(int argc, char **argv)
 
     uint64_t t0 = lat_now() + 1000000; /* 1 ms from now */
     uint64_t first_due = t0 + (uint64_t)((double)st.first_rec * interval);
-    uint64_t next = 0, nlag = 0, deadline = 0;
+    uint64_t next = 0, nlag = 0, deadline = 0, turn = 0, stall = 0;
     for (;;) {
         uint64_t now = lat_now();
+        /* A turn starts after the poll; a long one is the client held
+         * off its CPU (or a long read), measured while requests flow. */
+        if (turn && next < total && now - turn > stall)
+            stall = now - turn;
         /* Queue every request that is due, on its connection. */
         while (next < total) {
             uint64_t due = t0 + (uint64_t)((double)next * interval);
@@ -429,7 +457,7 @@ int main(int argc, char **argv)
                 break;
             lat_conn_t *c = &conns[next % (uint64_t)o.conns];
             if (lat_build(c, &o, value, &rng) < 0 ||
-                lat_fifo_push(&c->fifo, due) < 0) {
+                lat_fifo_push(&c->fifo, due, now) < 0) {
                 fprintf(stderr, "latency: out of memory\n");
                 return 1;
             }
@@ -466,11 +494,16 @@ int main(int argc, char **argv)
             perror("latency: ppoll");
             return 1;
         }
+        uint64_t woke = lat_now();
+        if (woke > wake && wait > 0 && next < total &&
+            woke - wake > stall)
+            stall = woke - wake; /* overslept: the client was held off */
         for (int i = 0; n > 0 && i < o.conns; i++) {
             if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
                 if (lat_read(&conns[i], &st, first_due) < 0)
                     return 1;
         }
+        turn = woke;
     }
 
     uint64_t missing = 0;
@@ -480,21 +513,30 @@ int main(int argc, char **argv)
         free(conns[i].out.data);
         free(conns[i].in.data);
         free(conns[i].fifo.due);
+        free(conns[i].fifo.sent);
     }
     qsort(st.lat, st.nlat, sizeof(uint64_t), lat_cmp);
+    qsort(st.svc, st.nlat, sizeof(uint64_t), lat_cmp);
     qsort(lag, nlag, sizeof(uint64_t), lat_cmp);
     printf("requests=%zu missing=%llu errors=%llu rate=%.0f "
            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
-           "send_lag_p99_us=%.1f send_lag_max_us=%.1f\n",
+           "svc_p50_us=%.1f svc_p99_us=%.1f svc_p999_us=%.1f "
+           "send_lag_p50_us=%.1f send_lag_p99_us=%.1f "
+           "send_lag_p999_us=%.1f send_lag_max_us=%.1f stall_max_us=%.1f\n",
            st.nlat, (unsigned long long)missing,
            (unsigned long long)st.errors, o.rate,
            lat_pct(st.lat, st.nlat, 0.50), lat_pct(st.lat, st.nlat, 0.90),
            lat_pct(st.lat, st.nlat, 0.99), lat_pct(st.lat, st.nlat, 0.999),
            st.nlat ? (double)st.lat[st.nlat - 1] / 1000.0 : 0.0,
-           lat_pct(lag, nlag, 0.99),
-           nlag ? (double)lag[nlag - 1] / 1000.0 : 0.0);
+           lat_pct(st.svc, st.nlat, 0.50), lat_pct(st.svc, st.nlat, 0.99),
+           lat_pct(st.svc, st.nlat, 0.999),
+           lat_pct(lag, nlag, 0.50), lat_pct(lag, nlag, 0.99),
+           lat_pct(lag, nlag, 0.999),
+           nlag ? (double)lag[nlag - 1] / 1000.0 : 0.0,
+           (double)stall / 1000.0);
     fflush(stdout);
     free(st.lat);
+    free(st.svc);
     free(lag);
     free(value);
     return missing ? 1 : 0;
