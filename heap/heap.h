@@ -548,7 +548,8 @@ int hp_zset_shrink_if_small(hp_obj_t *o);
 typedef struct hp_zset_iter {
     hp_obj_t *o;
     unsigned char *p; /* listpack: member entry */
-    void *node;       /* skiplist node */
+    void *node;       /* skiplist: tree leaf */
+    unsigned slot;    /* skiplist: entry index in the leaf */
     size_t left;
     int reverse;
 } hp_zset_iter_t;

@@ -8,10 +8,10 @@
  *   entry; the listpack may turn those bytes into an integer entry when
  *   they happen to spell a canonical integer, which hp_elem_bytes undoes
  *   byte for byte).
- * - "skiplist": hp_zset_sl_t, a dict member -> score (entry v.d) and the
- *   skiplist of heap_zset.h; each member's bytes live once, in its dict
- *   entry, which its skiplist node points at (so a member leaves the
- *   skiplist before its entry is freed).
+ * - "skiplist" (Redis's name for it): hp_zset_sl_t, a dict member ->
+ *   score (entry v.d) and the counted B+tree of heap_zset.h; each member's
+ *   bytes live once, in its dict entry, which its tree entry points at (so
+ *   a member leaves the tree before its entry is freed).
  * A listpack zset becomes a skiplist when a member longer than
  * zset_max_listpack_value bytes is added or the count would pass
  * zset_max_listpack_entries; hp_zset_shrink_if_small goes back for
@@ -63,8 +63,8 @@ static hp_zset_sl_t *sl_new(void)
 
     if (!zs) return NULL;
     zs->dict = hp_dict_new(&zset_dict_type);
-    zs->zsl = hp__zsl_new();
-    if (!zs->dict || !zs->zsl) {
+    zs->tree = hp__zbt_new();
+    if (!zs->dict || !zs->tree) {
         hp__zset_sl_free(zs);
         return NULL;
     }
@@ -75,13 +75,13 @@ void hp__zset_sl_free(hp_zset_sl_t *zs)
 {
     if (!zs) return;
     hp_dict_free(zs->dict);
-    hp__zsl_free(zs->zsl);
+    hp__zbt_free(zs->tree);
     hp_free(zs);
 }
 
 size_t hp__zset_sl_mem(const hp_zset_sl_t *zs)
 {
-    return hp_malloc_size(zs) + hp_dict_mem(zs->dict) + zs->zsl->bytes;
+    return hp_malloc_size(zs) + hp_dict_mem(zs->dict) + zs->tree->bytes;
 }
 
 /* Add a member known to be absent. 0 or -ENOMEM (unchanged). */
@@ -94,7 +94,7 @@ static int sl_insert(hp_zset_sl_t *zs, double score, const char *m,
     assert(!e || !existed);
     if (!e) return -ENOMEM;
     e->v.d = score;
-    if (!hp__zsl_insert(zs->zsl, score, e)) {
+    if (hp__zbt_insert(zs->tree, score, e) < 0) {
         hp_dict_delete(zs->dict, m, len);
         return -ENOMEM;
     }
@@ -192,12 +192,14 @@ static int lp_insert(unsigned char **lpp, double score, const char *m,
 static unsigned char *lp_from_sl(const hp_zset_sl_t *zs)
 {
     unsigned char *lp = hp_lp_new();
-    hp_zsl_node_t *x;
+    hp_zbt_pos_t x;
 
     if (!lp) return NULL;
-    for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward) {
-        if (hp_lp_append(&lp, hp__zsl_ele(x), hp__zsl_len(x)) < 0 ||
-            hp_lp_append(&lp, (const char *)&x->score, sizeof(x->score)) < 0) {
+    for (x = hp__zbt_first(zs->tree); x.leaf; hp__zbt_next(&x)) {
+        double score = hp__zbt_score(x);
+
+        if (hp_lp_append(&lp, hp__zbt_ele(x), hp__zbt_len(x)) < 0 ||
+            hp_lp_append(&lp, (const char *)&score, sizeof(score)) < 0) {
             hp_lp_free(lp);
             return NULL;
         }
@@ -281,11 +283,10 @@ hp_obj_t *hp_zset_copy(const hp_obj_t *o)
         hp__obj_discard(c);
         return NULL;
     }
-    for (hp_zsl_node_t *x = ((hp_zset_sl_t *)o->v.ptr)->zsl->header->level[0]
-                                .forward;
-         x; x = x->level[0].forward) {
-        if (sl_insert(c->v.ptr, x->score, hp__zsl_ele(x), hp__zsl_len(x)) <
-            0) {
+    for (hp_zbt_pos_t x = hp__zbt_first(((hp_zset_sl_t *)o->v.ptr)->tree);
+         x.leaf; hp__zbt_next(&x)) {
+        if (sl_insert(c->v.ptr, hp__zbt_score(x), hp__zbt_ele(x),
+                      hp__zbt_len(x)) < 0) {
             hp_decref(c);
             return NULL;
         }
@@ -297,7 +298,7 @@ size_t hp_zset_len(const hp_obj_t *o)
 {
     assert_zset(o);
     if (o->encoding == HP_ENC_LISTPACK) return hp_lp_len(o->v.ptr) / 2;
-    return ((const hp_zset_sl_t *)o->v.ptr)->zsl->length;
+    return ((const hp_zset_sl_t *)o->v.ptr)->tree->length;
 }
 
 /* Score of member m in *score; for a skiplist zset also its dict entry in
@@ -353,10 +354,12 @@ static int update_score(hp_obj_t *o, const char *m, size_t len, double cur,
                         double score, hp_dict_entry_t *e)
 {
     hp_zset_sl_t *zs;
+    int rc;
 
     if (o->encoding == HP_ENC_LISTPACK) return lp_update(o, m, len, score);
     zs = o->v.ptr;
-    hp__zsl_update_score(zs->zsl, cur, m, len, score);
+    rc = hp__zbt_update_score(zs->tree, cur, m, len, score);
+    if (rc < 0) return rc;
     e->v.d = score;
     return 0;
 }
@@ -448,7 +451,7 @@ int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
     hp_dict_entry_t *e = hp_dict_unlink(zs->dict, m, len);
 
     if (!e) return -ENOENT;
-    hp__zsl_delete(zs->zsl, e->v.d, m, len);
+    hp__zbt_delete(zs->tree, e->v.d, m, len);
     hp_dict_entry_free(zs->dict, e);
     hp__ref_hook(o, m, len);
     return 0;
@@ -469,7 +472,7 @@ long hp_zset_rank(hp_obj_t *o, const char *m, size_t len, int reverse)
         hp_dict_entry_t *e = hp_dict_find(zs->dict, m, len);
 
         if (!e) return -1;
-        rank = (long)hp__zsl_rank(zs->zsl, e->v.d, m, len) - 1;
+        rank = (long)hp__zbt_rank(zs->tree, e->v.d, m, len) - 1;
         assert(rank >= 0);
     }
     return reverse ? (long)n - 1 - rank : rank;
@@ -487,7 +490,8 @@ void hp_zset_span_score(hp_obj_t *o, const hp_zrange_t *r, size_t *first,
 
     assert_zset(o);
     if (o->encoding == HP_ENC_SKIPLIST) {
-        hp__zsl_span_score(((hp_zset_sl_t *)o->v.ptr)->zsl, r, first, count);
+        hp__zbt_span_score(((hp_zset_sl_t *)o->v.ptr)->tree, r, first,
+                           count);
         return;
     }
     lp = o->v.ptr;
@@ -534,7 +538,7 @@ void hp_zset_span_lex(hp_obj_t *o, const hp_zlex_t *r, size_t *first,
 
     assert_zset(o);
     if (o->encoding == HP_ENC_SKIPLIST) {
-        hp__zsl_span_lex(((hp_zset_sl_t *)o->v.ptr)->zsl, r, first, count);
+        hp__zbt_span_lex(((hp_zset_sl_t *)o->v.ptr)->tree, r, first, count);
         return;
     }
     lp = o->v.ptr;
@@ -570,17 +574,17 @@ typedef struct drop_ctx {
 } drop_ctx_t;
 
 /* on_delete for skiplist rank deletes: drop the member's reference, if
- * any (the decrefs run after the delete), then its dict entry, which
- * holds the bytes x points at. */
-static void drop_from_dict(void *ud, hp_zsl_node_t *x)
+ * any (the decrefs run after the delete), then its dict entry x, which
+ * the tree no longer points at. */
+static void drop_from_dict(void *ud, hp_dict_entry_t *x)
 {
     drop_ctx_t *dc = ud;
     hp_dict_entry_t *e;
 
     if (dc->o->flags & HP_OF_SIDE)
-        hp__ref_elem_gone(dc->o, hp__zsl_ele(x), hp__zsl_len(x));
-    e = hp_dict_unlink(dc->dict, hp__zsl_ele(x), hp__zsl_len(x));
-    assert(e == x->ent);
+        hp__ref_elem_gone(dc->o, x->key, x->keylen);
+    e = hp_dict_unlink(dc->dict, x->key, x->keylen);
+    assert(e == x);
     hp_dict_entry_free(dc->dict, e);
 }
 
@@ -617,7 +621,7 @@ size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
     hp_zset_sl_t *zs = o->v.ptr;
     drop_ctx_t dc = {o, zs->dict};
 
-    count = hp__zsl_delete_ranks(zs->zsl, first, count, drop_from_dict, &dc);
+    count = hp__zbt_delete_ranks(zs->tree, first, count, drop_from_dict, &dc);
     hp__ref_drain();
     return count;
 }
@@ -633,12 +637,13 @@ int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score)
         *score = lp_score(hp_lp_next(o->v.ptr, p));
         return 0;
     }
-    hp_zsl_node_t *x = hp__zsl_at(((hp_zset_sl_t *)o->v.ptr)->zsl, rank);
+    hp_zbt_pos_t x;
 
-    m->s = hp__zsl_ele(x);
-    m->len = hp__zsl_len(x);
+    hp__zbt_at(((hp_zset_sl_t *)o->v.ptr)->tree, rank, &x);
+    m->s = hp__zbt_ele(x);
+    m->len = hp__zbt_len(x);
     m->i = 0;
-    *score = x->score;
+    *score = hp__zbt_score(x);
     return 0;
 }
 
@@ -653,15 +658,15 @@ int hp_zset_random(hp_obj_t *o, hp_elem_t *m, double *score)
 int hp_zset_shrink_if_small(hp_obj_t *o)
 {
     hp_zset_sl_t *zs;
-    hp_zsl_node_t *x;
+    hp_zbt_pos_t x;
     unsigned char *lp;
 
     assert_zset(o);
     if (o->encoding != HP_ENC_SKIPLIST) return 0;
     zs = o->v.ptr;
-    if (zs->zsl->length > hp_limits.zset_max_listpack_entries) return 0;
-    for (x = zs->zsl->header->level[0].forward; x; x = x->level[0].forward)
-        if (hp__zsl_len(x) > hp_limits.zset_max_listpack_value) return 0;
+    if (zs->tree->length > hp_limits.zset_max_listpack_entries) return 0;
+    for (x = hp__zbt_first(zs->tree); x.leaf; hp__zbt_next(&x))
+        if (hp__zbt_len(x) > hp_limits.zset_max_listpack_value) return 0;
     lp = lp_from_sl(zs);
     if (!lp) return -ENOMEM;
     hp__zset_sl_free(zs);
@@ -681,13 +686,19 @@ void hp_zset_iter_init(hp_zset_iter_t *it, hp_obj_t *o, size_t rank,
     it->o = o;
     it->p = NULL;
     it->node = NULL;
+    it->slot = 0;
     it->reverse = reverse;
     it->left = rank < hp_zset_len(o) ? count : 0;
     if (!it->left) return;
     if (o->encoding == HP_ENC_LISTPACK)
         it->p = hp_lp_seek(o->v.ptr, (long)(2 * rank));
-    else
-        it->node = hp__zsl_at(((hp_zset_sl_t *)o->v.ptr)->zsl, rank);
+    else {
+        hp_zbt_pos_t x;
+
+        hp__zbt_at(((hp_zset_sl_t *)o->v.ptr)->tree, rank, &x);
+        it->node = x.leaf;
+        it->slot = x.i;
+    }
 }
 
 int hp_zset_iter_next(hp_zset_iter_t *it, hp_elem_t *m, double *score)
@@ -708,14 +719,19 @@ int hp_zset_iter_next(hp_zset_iter_t *it, hp_elem_t *m, double *score)
             it->p = hp_lp_next(lp, sp);
         }
     } else {
-        hp_zsl_node_t *x = it->node;
+        hp_zbt_pos_t x = {it->node, it->slot};
 
-        if (!x) return 0;
-        m->s = hp__zsl_ele(x);
-        m->len = hp__zsl_len(x);
+        if (!x.leaf) return 0;
+        m->s = hp__zbt_ele(x);
+        m->len = hp__zbt_len(x);
         m->i = 0;
-        *score = x->score;
-        it->node = it->reverse ? x->backward : x->level[0].forward;
+        *score = hp__zbt_score(x);
+        if (it->reverse)
+            hp__zbt_prev(&x);
+        else
+            hp__zbt_next(&x);
+        it->node = x.leaf;
+        it->slot = x.i;
     }
     it->left--;
     return 1;

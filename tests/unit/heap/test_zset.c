@@ -100,7 +100,7 @@ static void check(hp_obj_t *o)
     if (o->encoding == HP_ENC_SKIPLIST) {
         hp_zset_sl_t *zs = o->v.ptr;
 
-        assert_int_equal(hp__zsl_validate(zs->zsl), 0);
+        assert_int_equal(hp__zbt_validate(zs->tree), 0);
         assert_int_equal(hp_dict_size(zs->dict), nmodel);
     }
     hp_zset_iter_init(&it, o, 0, nmodel, 0);
