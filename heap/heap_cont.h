@@ -119,12 +119,40 @@ int hp_lp_validate(const unsigned char *lp);
  * Invariants: no node is empty; count is the sum of node counts; len the
  * number of nodes; a node exceeds the fill limit only when it holds a
  * single entry (or a split failed for lack of memory).
+ *
+ * Marks: an entry may be marked by an owner (a list's reference element,
+ * heap/ref.c). A node with marked entries keeps them in `marks`, sorted
+ * by the entry's index inside the node (NULL when it has none, so a
+ * plain list pays one NULL test on a node it already touches). Each mark
+ * holds `home`, a slot of the owner that always points at the node
+ * holding the entry: the quicklist moves marks along with their entries
+ * (inserts and deletes shift offsets inside the node, a split moves them
+ * to the new node and rewrites *home), so the owner reaches its entry in
+ * O(1) and removes it in O(node size) without knowing its index. When a
+ * marked entry is deleted or overwritten by any operation, the quicklist
+ * drops the mark and calls hp__ql_mark_gone(home) (implemented by the
+ * owner, heap/ref.c), which must not touch the quicklist.
+ * Invariants: a node's marks are sorted by strictly increasing off < its
+ * count, each with *home == the node; marks is NULL or non-empty.
  * ------------------------------------------------------------------ */
+
+struct hp_ql_node;
+
+typedef struct hp_ql_mark {
+    uint32_t off;              /* the entry's index inside its node */
+    struct hp_ql_node **home;  /* the owner's slot: points at the node */
+} hp_ql_mark_t;
+
+typedef struct hp_ql_marks {
+    uint32_t n, cap;
+    hp_ql_mark_t v[];
+} hp_ql_marks_t;
 
 typedef struct hp_ql_node {
     struct hp_ql_node *prev, *next;
-    unsigned char *lp; /* the entries, never empty */
-    uint32_t count;    /* entries in lp */
+    unsigned char *lp;    /* the entries, never empty */
+    uint32_t count;       /* entries in lp */
+    hp_ql_marks_t *marks; /* marked entries, NULL when none */
 } hp_ql_node_t;
 
 typedef struct hp_ql {
@@ -157,12 +185,36 @@ size_t hp_ql_delete_range(hp_ql_t *ql, size_t start, size_t count);
 size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len);
 /* As hp_ql_remove_eq, calling gone(ud, index) for every entry removed,
  * index being its position in the whole list at the moment it went
- * (a list with reference elements keeps their positions up to date). */
+ * (marks need no callback: hp__ql_mark_gone hears of marked entries). */
 typedef void (*hp_ql_gone_fn)(void *ud, size_t index);
 size_t hp_ql_remove_eq_cb(hp_ql_t *ql, long count, const char *s,
                           size_t len, hp_ql_gone_fn gone, void *ud);
-/* Structural check (tests): 0 or -EINVAL. */
+/* Structural check, marks included (tests): 0 or -EINVAL. */
 int hp_ql_validate(const hp_ql_t *ql);
+
+/* Mark entry off of node n for the owner slot home (*home is set to n).
+ * 0 or -ENOMEM (nothing changed). The entry must not be marked yet. */
+int hp_ql_mark(hp_ql_node_t *n, uint32_t off, hp_ql_node_t **home);
+/* The home of the mark on entry off of node n, or NULL. O(log marks). */
+hp_ql_node_t **hp_ql_mark_at(const hp_ql_node_t *n, uint32_t off);
+/* Delete the entry marked by home, dropping its mark without calling
+ * hp__ql_mark_gone; the node goes when it empties. Visits that node
+ * only: O(node size). */
+void hp_ql_delete_marked(hp_ql_t *ql, hp_ql_node_t **home);
+/* Drop every mark of node n, nobody told (the owner is dropping all its
+ * marks at once). */
+void hp_ql_node_unmark_all(hp_ql_node_t *n);
+/* Entry index (0 <= index < count): its node, its index in the node in
+ * *off. Walks from the nearest of the head, the tail and the hint
+ * (*hint a node whose first entry is *hint_first, or NULL), and leaves
+ * the hint at the node found: in-order lookups are O(1) amortised. */
+hp_ql_node_t *hp_ql_seek(hp_ql_t *ql, size_t index, hp_ql_node_t **hint,
+                         size_t *hint_first, uint32_t *off);
+/* The owner's hook (heap/ref.c): the entry marked by home was deleted
+ * or overwritten and its mark dropped. Must not touch the quicklist. */
+void hp__ql_mark_gone(hp_ql_node_t **home);
+/* Nodes stepped over by lookups and marked deletes (white-box tests). */
+extern size_t hp__ql_visits;
 
 /* ---------------------------------------------------------------------
  * Intset (heap/intset.c): the body of small all-integer sets.

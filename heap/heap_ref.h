@@ -37,7 +37,8 @@ struct hp_ref {
     void *ud;                   /* binding: the server's */
     uint8_t strength;           /* HP_REF_STRONG / HP_REF_WEAK */
     uint32_t klen, llen;        /* key bytes, label bytes */
-    int64_t lpos;               /* list element: logical position */
+    struct hp_ql_node *lnode;   /* list element: the quicklist node that
+                                 * holds it (the mark's home, heap_cont.h) */
     char bytes[];               /* key NUL label NUL */
 };
 
@@ -55,15 +56,16 @@ enum hp_gc_state {
                         * its clear step: gc.c garbage_decided) */
 };
 
-/* A list's reference index (lists only: a list element has no key):
- * element index i has the logical position lbase + i; lv[loff .. loff +
- * ln) holds the list's reference elements sorted by position (their key
- * in the side record's elements is an immutable id from lnext). */
+/* A list's reference bookkeeping (lists only: a list element has no
+ * key): a reference element's key in the side record's elements is an
+ * immutable id from lnext; its entry is a mark of the list's quicklist
+ * (heap_cont.h), found from the reference through lnode. lcur (a node
+ * whose first entry is index lcur_first, NULL when unknown) speeds up
+ * in-order lookups by index; every write to the list resets it. */
 typedef struct hp_lidx {
-    int64_t lbase;
     uint64_t lnext;
-    struct hp_ref **lv;
-    size_t loff, ln, lcap;
+    struct hp_ql_node *lcur;
+    size_t lcur_first;
 } hp_lidx_t;
 
 /* Kept at most 120 bytes, so that glibc frees it through its fast bins
@@ -89,7 +91,7 @@ typedef struct hp_side {
     uint8_t state;              /* enum hp_gc_state */
     uint8_t touched;
     uint8_t pinned;             /* in use up the stack: do not free */
-    hp_lidx_t *li;              /* lists: the reference index, or NULL */
+    hp_lidx_t *li;              /* lists: reference bookkeeping, or NULL */
 } hp_side_t;
 
 /* Nonzero while a collection is under way (the barrier is armed). */
@@ -140,18 +142,19 @@ static inline void hp__ref_hook(hp_obj_t *o, const char *key, size_t klen)
     hp__ref_drain();
 }
 
-/* List hooks (list.c calls them after the quicklist operation, only
- * when o->flags has HP_OF_SIDE). An element was inserted so that it is
- * now index i (pushes included): later positions shift. */
-void hp__lref_inserted(hp_obj_t *o, size_t i);
-/* count elements from index i were removed: their references are
- * dropped (strong decrefs drained) and later positions shift back. */
-void hp__lref_removed(hp_obj_t *o, size_t i, size_t count);
-/* Element i was overwritten (LSET): its reference is dropped. */
-void hp__lref_replaced(hp_obj_t *o, size_t i);
-/* Weak list element r (already out of elems, its target cleared) is
- * taken out of list c (side cs): position index and the element. */
+/* List hook (list.c calls it after every write to a list whose
+ * o->flags has HP_OF_SIDE): the quicklist already dropped the marks of
+ * removed or overwritten reference elements (hp__ql_mark_gone released
+ * their references, strong decrefs queued: the caller drains); this
+ * forgets the lookup cursor and drops the side record if unused. */
+void hp__lref_changed(hp_obj_t *o);
+/* Weak list element r (already out of the elements, its target cleared)
+ * is taken out of list c (side cs): the element, found by its mark, in
+ * O(node size), without knowing its index. */
 void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r);
+/* Drop the marks of every reference element of list s->obj (before
+ * hp__ref_clear_all releases them). */
+void hp__lref_unmark_all(hp_side_t *s);
 
 /* Reference elements of side s by key (ref.c): the one whose key is
  * key, or NULL; take it out of s's elements (it must be there; never

@@ -13,22 +13,18 @@
 #include "heap_int.h"
 #include "heap_ref.h"
 
-/* Reference elements (heap/ref.c): a list with a side record is told
- * of every insert, removal and overwrite by position, after the
- * quicklist operation; strong decrefs are drained once the whole list
- * operation is done, so a cascade never lands in a list mid-operation.
- * A list without a side record pays one flag test. */
+/* Reference elements (heap/ref.c) are marked entries of the quicklist,
+ * which keeps them in place through every write and drops the marks of
+ * removed or overwritten ones (hp__ql_mark_gone). A list with a side
+ * record is told after every write (its lookup cursor is stale, its side
+ * record may be unused now); strong decrefs are drained once the whole
+ * list operation is done, so a cascade never lands in a list
+ * mid-operation. A list without a side record pays one flag test. */
 
-/* An element was inserted and is now index i. */
-static void lref_inserted(hp_obj_t *o, size_t i)
+/* List o was written to. */
+static void lref_changed(hp_obj_t *o)
 {
-    if (o->flags & HP_OF_SIDE) hp__lref_inserted(o, i);
-}
-
-/* count elements from index i were removed (references not drained). */
-static void lref_removed(hp_obj_t *o, size_t i, size_t count)
-{
-    if (o->flags & HP_OF_SIDE) hp__lref_removed(o, i, count);
+    if (o->flags & HP_OF_SIDE) hp__lref_changed(o);
 }
 
 /* The quicklist body of list o. */
@@ -64,7 +60,7 @@ int hp_list_push(hp_obj_t *o, int where, const char *s, size_t len)
     hp_ql_t *ql = ql_of(o);
     int rc = hp_ql_push(ql, where == HP_LIST_TAIL, s, len);
 
-    if (rc == 0) lref_inserted(o, where == HP_LIST_TAIL ? ql->count - 1 : 0);
+    if (rc == 0) lref_changed(o);
     return rc;
 }
 
@@ -93,7 +89,7 @@ hp_obj_t *hp_list_pop(hp_obj_t *o, int where, int *err)
     }
     index = where == HP_LIST_TAIL ? ql->count - 1 : 0;
     hp_ql_delete_range(ql, index, 1);
-    lref_removed(o, index, 1);
+    lref_changed(o);
     hp__ref_drain();
     return v;
 }
@@ -118,8 +114,7 @@ int hp_list_set(hp_obj_t *o, long index, const char *s, size_t len)
     int rc = hp_ql_replace(ql, index, s, len);
 
     if (rc == 0 && (o->flags & HP_OF_SIDE)) {
-        hp__lref_replaced(o, (size_t)(index < 0 ? index + (long)ql->count
-                                                : index));
+        hp__lref_changed(o);
         hp__ref_drain();
     }
     return rc;
@@ -141,7 +136,7 @@ int hp_list_insert(hp_obj_t *o, int after, const char *pivot, size_t plen,
 
             index += (long)hp_lp_index_of(n->lp, p) + (after ? 1 : 0);
             rc = hp_ql_insert(ql, index, s, len);
-            if (rc == 0) lref_inserted(o, (size_t)index);
+            if (rc == 0) lref_changed(o);
             return rc;
         }
         index += n->count;
@@ -150,20 +145,14 @@ int hp_list_insert(hp_obj_t *o, int after, const char *pivot, size_t plen,
 }
 
 /* LREM. Returns the number removed. */
-/* hp_ql_remove_eq_cb callback: entry index of list ud went. */
-static void removed_one(void *ud, size_t index)
-{
-    lref_removed(ud, index, 1);
-}
-
 size_t hp_list_remove(hp_obj_t *o, long count, const char *s, size_t len)
 {
-    size_t n;
+    size_t n = hp_ql_remove_eq(ql_of(o), count, s, len);
 
-    if (!(o->flags & HP_OF_SIDE))
-        return hp_ql_remove_eq(ql_of(o), count, s, len);
-    n = hp_ql_remove_eq_cb(ql_of(o), count, s, len, removed_one, o);
-    hp__ref_drain();
+    if (n && (o->flags & HP_OF_SIDE)) {
+        hp__lref_changed(o);
+        hp__ref_drain();
+    }
     return n;
 }
 
@@ -194,15 +183,13 @@ void hp_list_trim(hp_obj_t *o, long start, long stop)
 
     hp_list_range(o, start, stop, &first, &count);
     if (count == 0) {
-        lref_removed(o, 0, hp_ql_delete_range(ql, 0, ql->count));
-        hp__ref_drain();
-        return;
+        hp_ql_delete_range(ql, 0, ql->count);
+    } else {
+        if (first + count < ql->count)
+            hp_ql_delete_range(ql, first + count, ql->count - first - count);
+        if (first > 0) hp_ql_delete_range(ql, 0, first);
     }
-    if (first + count < ql->count)
-        lref_removed(o, first + count,
-                     hp_ql_delete_range(ql, first + count,
-                                        ql->count - first - count));
-    if (first > 0) lref_removed(o, 0, hp_ql_delete_range(ql, 0, first));
+    lref_changed(o);
     hp__ref_drain();
 }
 
@@ -212,7 +199,7 @@ size_t hp_list_delete_range(hp_obj_t *o, size_t start, size_t count)
     size_t n = hp_ql_delete_range(ql_of(o), start, count);
 
     if (n && (o->flags & HP_OF_SIDE)) {
-        hp__lref_removed(o, start, n);
+        hp__lref_changed(o);
         hp__ref_drain();
     }
     return n;

@@ -5,12 +5,15 @@
  * fill caps entries per node (and bytes at 8 KB, Redis's safety limit), a
  * negative one caps bytes (-1 4 KB .. -5 64 KB). Inserting into a full
  * node's middle splits it in half; empty nodes are unlinked at once.
- * Invariants are in heap_cont.h.
+ * Marked entries (heap_cont.h) are kept track of node by node: every
+ * in-node change shifts only that node's marks, and only for a node that
+ * has some. Invariants are in heap_cont.h.
  */
 #include "heap.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <string.h>
 
 #include "heap_cont.h"
 #include "heap_int.h"
@@ -19,6 +22,63 @@
 #define SAFETY_BYTES 8192
 /* Per-entry overhead budget when estimating a new entry's size. */
 #define ENTRY_OVERHEAD 11
+
+size_t hp__ql_visits;
+
+/* ---------------------------------------------------------------------
+ * Marks of one node (sorted by off)
+ * ------------------------------------------------------------------ */
+
+/* Index in n's marks of the first with off >= off (0 .. n). */
+static uint32_t marks_lower(const hp_ql_marks_t *m, uint32_t off)
+{
+    uint32_t lo = 0, hi = m->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (m->v[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* An entry was inserted at off of node n: later marks shift up. */
+static void marks_inserted(hp_ql_node_t *n, uint32_t off)
+{
+    hp_ql_marks_t *m = n->marks;
+
+    for (uint32_t k = marks_lower(m, off); k < m->n; k++)
+        m->v[k].off++;
+}
+
+/* Free n's marks block (its marks already dealt with). */
+static void marks_free(hp_ql_node_t *n)
+{
+    hp_free(n->marks);
+    n->marks = NULL;
+}
+
+/* Entries [off, off + count) of node n were deleted or overwritten
+ * (shift 0 for an overwrite): their marks go (the owner hears of each),
+ * later marks shift down by shift. */
+static void marks_removed(hp_ql_node_t *n, uint32_t off, uint32_t count,
+                          uint32_t shift)
+{
+    hp_ql_marks_t *m = n->marks;
+    uint32_t lo = marks_lower(m, off), hi = marks_lower(m, off + count);
+
+    for (uint32_t k = lo; k < hi; k++)
+        hp__ql_mark_gone(m->v[k].home);
+    if (hi > lo)
+        memmove(m->v + lo, m->v + hi, (m->n - hi) * sizeof(m->v[0]));
+    m->n -= hi - lo;
+    for (uint32_t k = lo; k < m->n; k++)
+        m->v[k].off -= shift;
+    if (m->n == 0) marks_free(n);
+}
 
 /* Byte limit for a negative fill (-1 .. -5; beyond -5 means -5). */
 static size_t fill_bytes(int fill)
@@ -58,10 +118,11 @@ hp_ql_t *hp_ql_new(int fill)
     return ql;
 }
 
-/* Free a node and its listpack. */
+/* Free a node, its listpack and its marks block. */
 static void node_free(hp_ql_node_t *n)
 {
     hp_lp_free(n->lp);
+    hp_free(n->marks);
     hp_free(n);
 }
 
@@ -84,7 +145,8 @@ size_t hp_ql_mem(const hp_ql_t *ql)
     size_t bytes = hp_malloc_size(ql);
 
     for (const hp_ql_node_t *n = ql->head; n; n = n->next)
-        bytes += hp_malloc_size(n) + hp_malloc_size(n->lp);
+        bytes += hp_malloc_size(n) + hp_malloc_size(n->lp) +
+                 hp_malloc_size(n->marks);
     return bytes;
 }
 
@@ -97,6 +159,7 @@ static hp_ql_node_t *node_new(unsigned char *lp)
     n->prev = n->next = NULL;
     n->lp = lp;
     n->count = (uint32_t)hp_lp_len(lp);
+    n->marks = NULL;
     return n;
 }
 
@@ -163,6 +226,7 @@ int hp_ql_push(hp_ql_t *ql, int where, const char *s, size_t len)
         if (rc) return rc;
         n->count++;
         ql->count++;
+        if (n->marks && !where) marks_inserted(n, 0);
         return 0;
     }
     return push_new_node(ql, where ? ql->tail : NULL, s, len);
@@ -173,44 +237,92 @@ int hp_ql_push(hp_ql_t *ql, int where, const char *s, size_t len)
 int hp_ql_locate(hp_ql_t *ql, long index, hp_ql_node_t **node,
                  unsigned char **p, long *offset)
 {
-    size_t i, seen = 0;
+    size_t i, seen = 0, steps = 1;
     hp_ql_node_t *n;
 
     if (index < 0) index += (long)ql->count;
     if (index < 0 || (size_t)index >= ql->count) return -ERANGE;
     i = (size_t)index;
     if (i < ql->count / 2) {
-        for (n = ql->head; seen + n->count <= i; n = n->next)
+        for (n = ql->head; seen + n->count <= i; n = n->next, steps++)
             seen += n->count;
     } else {
         seen = ql->count;
-        for (n = ql->tail; seen - n->count > i; n = n->prev)
+        for (n = ql->tail; seen - n->count > i; n = n->prev, steps++)
             seen -= n->count;
         seen -= n->count;
     }
+    hp__ql_visits += steps;
     *node = n;
     *offset = (long)(i - seen);
     *p = hp_lp_seek(n->lp, *offset);
     return 0;
 }
 
+/* A marks block for the marks of n from index k of its marks on (NULL:
+ * none move, or OOM with *err set). */
+static hp_ql_marks_t *marks_for_split(const hp_ql_node_t *n, uint32_t k,
+                                      int *err)
+{
+    hp_ql_marks_t *m;
+    uint32_t moved = n->marks->n - k;
+
+    if (moved == 0) return NULL;
+    m = hp_malloc(sizeof(*m) + moved * sizeof(m->v[0]));
+    if (!m) *err = -ENOMEM;
+    return m;
+}
+
+/* Move the marks of n at entry index at.. into block m of nn (the
+ * entries moved there, at..count-1 becoming 0..). */
+static void marks_split(hp_ql_node_t *n, hp_ql_node_t *nn, uint32_t k,
+                        uint32_t at, hp_ql_marks_t *m)
+{
+    uint32_t moved = n->marks->n - k;
+
+    m->n = m->cap = moved;
+    for (uint32_t j = 0; j < moved; j++) {
+        m->v[j].off = n->marks->v[k + j].off - at;
+        m->v[j].home = n->marks->v[k + j].home;
+        *m->v[j].home = nn;
+    }
+    nn->marks = m;
+    n->marks->n = k;
+    if (k == 0) marks_free(n);
+}
+
 /* Split n in half when it outgrew the fill and holds more than one entry.
- * The new node is allocated before the entries move, so a failed split
- * (OOM) leaves n oversized but valid and nothing lost. */
+ * The new node (and a marks block for the marks that move) is allocated
+ * before the entries move, so a failed split (OOM) leaves n oversized
+ * but valid and nothing lost. */
 static void split_if_needed(hp_ql_t *ql, hp_ql_node_t *n)
 {
     hp_ql_node_t *nn;
+    hp_ql_marks_t *m = NULL;
+    uint32_t at = n->count / 2, k = 0;
+    int err = 0;
 
     if (n->count < 2 ||
         within_fill(ql->fill, hp_lp_bytes(n->lp), (size_t)n->count))
         return;
+    if (n->marks) {
+        k = marks_lower(n->marks, at);
+        m = marks_for_split(n, k, &err);
+        if (err) return;
+    }
     nn = hp_malloc(sizeof(*nn));
-    if (!nn) return;
-    nn->lp = hp_lp_split(&n->lp, (long)(n->count / 2));
-    if (!nn->lp) {
-        hp_free(nn);
+    if (!nn) {
+        hp_free(m);
         return;
     }
+    nn->lp = hp_lp_split(&n->lp, (long)at);
+    if (!nn->lp) {
+        hp_free(nn);
+        hp_free(m);
+        return;
+    }
+    nn->marks = NULL;
+    if (m) marks_split(n, nn, k, at, m);
     nn->count = (uint32_t)hp_lp_len(nn->lp);
     n->count -= nn->count;
     ql->count -= nn->count; /* link_after adds it back */
@@ -239,6 +351,7 @@ int hp_ql_insert(hp_ql_t *ql, long index, const char *s, size_t len)
     if (rc) return rc;
     n->count++;
     ql->count++;
+    if (n->marks) marks_inserted(n, (uint32_t)off);
     split_if_needed(ql, n);
     return 0;
 }
@@ -254,6 +367,7 @@ int hp_ql_replace(hp_ql_t *ql, long index, const char *s, size_t len)
     if (rc) return rc;
     rc = hp_lp_replace(&n->lp, off, s, len);
     if (rc) return rc;
+    if (n->marks) marks_removed(n, (uint32_t)off, 1, 0);
     split_if_needed(ql, n);
     return 0;
 }
@@ -272,6 +386,8 @@ size_t hp_ql_delete_range(hp_ql_t *ql, size_t start, size_t count)
 
         if (take > count - done) take = count - done;
         next = n->next;
+        if (n->marks)
+            marks_removed(n, (uint32_t)off, (uint32_t)take, (uint32_t)take);
         if (off == 0 && take == n->count) {
             unlink_node(ql, n);
         } else {
@@ -312,6 +428,7 @@ static size_t node_remove_eq(hp_ql_t *ql, hp_ql_node_t *n, int dir,
             size_t at = hp_lp_index_of(n->lp, p);
 
             hp_lp_delete(&n->lp, (long)at, 1);
+            if (n->marks) marks_removed(n, (uint32_t)at, 1, 1);
             if (rm->gone) rm->gone(rm->ud, rm->before + at);
             n->count--;
             ql->count--;
@@ -361,6 +478,20 @@ size_t hp_ql_remove_eq(hp_ql_t *ql, long count, const char *s, size_t len)
     return hp_ql_remove_eq_cb(ql, count, s, len, NULL, NULL);
 }
 
+/* Whether n's marks keep their invariants (heap_cont.h). */
+static int marks_valid(const hp_ql_node_t *n)
+{
+    const hp_ql_marks_t *m = n->marks;
+
+    if (!m) return 1;
+    if (m->n == 0 || m->n > m->cap) return 0;
+    for (uint32_t k = 0; k < m->n; k++) {
+        if (m->v[k].off >= n->count || *m->v[k].home != n) return 0;
+        if (k && m->v[k].off <= m->v[k - 1].off) return 0;
+    }
+    return 1;
+}
+
 /* Structural check: 0 or -EINVAL. */
 int hp_ql_validate(const hp_ql_t *ql)
 {
@@ -369,7 +500,8 @@ int hp_ql_validate(const hp_ql_t *ql)
 
     for (const hp_ql_node_t *n = ql->head; n; n = n->next) {
         if (n->prev != prev || n->count == 0) return -EINVAL;
-        if (n->count != hp_lp_len(n->lp) || hp_lp_validate(n->lp))
+        if (n->count != hp_lp_len(n->lp) || hp_lp_validate(n->lp) ||
+            !marks_valid(n))
             return -EINVAL;
         count += n->count;
         len++;
@@ -378,4 +510,113 @@ int hp_ql_validate(const hp_ql_t *ql)
     if (prev != ql->tail || count != ql->count || len != ql->len)
         return -EINVAL;
     return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Marks: the owner's side
+ * ------------------------------------------------------------------ */
+
+/* Mark entry off of n for home. 0 or -ENOMEM (nothing changed). */
+int hp_ql_mark(hp_ql_node_t *n, uint32_t off, hp_ql_node_t **home)
+{
+    hp_ql_marks_t *m = n->marks;
+    uint32_t k;
+
+    assert(off < n->count);
+    if (!m || m->n == m->cap) {
+        uint32_t cap = m ? m->cap * 2 : 4;
+        hp_ql_marks_t *nm;
+
+        if (cap > n->count) cap = n->count;
+        nm = hp_realloc(m, sizeof(*nm) + cap * sizeof(nm->v[0]));
+        if (!nm) return -ENOMEM;
+        if (!m) nm->n = 0;
+        nm->cap = cap;
+        n->marks = m = nm;
+    }
+    k = marks_lower(m, off);
+    assert(k == m->n || m->v[k].off != off);
+    memmove(m->v + k + 1, m->v + k, (m->n - k) * sizeof(m->v[0]));
+    m->v[k].off = off;
+    m->v[k].home = home;
+    m->n++;
+    *home = n;
+    return 0;
+}
+
+/* The home of the mark on entry off of n, or NULL. */
+hp_ql_node_t **hp_ql_mark_at(const hp_ql_node_t *n, uint32_t off)
+{
+    const hp_ql_marks_t *m = n->marks;
+    uint32_t k;
+
+    if (!m) return NULL;
+    k = marks_lower(m, off);
+    return k < m->n && m->v[k].off == off ? m->v[k].home : NULL;
+}
+
+/* Delete the entry marked by home (its mark dropped silently). */
+void hp_ql_delete_marked(hp_ql_t *ql, hp_ql_node_t **home)
+{
+    hp_ql_node_t *n = *home;
+    hp_ql_marks_t *m = n->marks;
+    uint32_t k = 0, off;
+
+    while (m->v[k].home != home) k++; /* O(marks of the node) */
+    off = m->v[k].off;
+    memmove(m->v + k, m->v + k + 1, (m->n - k - 1) * sizeof(m->v[0]));
+    m->n--;
+    for (uint32_t j = k; j < m->n; j++)
+        m->v[j].off--;
+    if (m->n == 0) marks_free(n);
+    hp__ql_visits++;
+    if (n->count == 1) {
+        unlink_node(ql, n);
+        return;
+    }
+    hp_lp_delete(&n->lp, (long)off, 1);
+    n->count--;
+    ql->count--;
+}
+
+/* Drop n's marks, nobody told. */
+void hp_ql_node_unmark_all(hp_ql_node_t *n)
+{
+    marks_free(n);
+}
+
+/* Entry index's node, walking from the nearest start point (head, tail
+ * or hint); the hint is left at the node found. */
+hp_ql_node_t *hp_ql_seek(hp_ql_t *ql, size_t index, hp_ql_node_t **hint,
+                         size_t *hint_first, uint32_t *off)
+{
+    hp_ql_node_t *n;
+    size_t first, steps = 1, from_end = ql->count - 1 - index;
+
+    assert(index < ql->count);
+    if (*hint && (index >= *hint_first ? index - *hint_first
+                                       : *hint_first - index) <=
+                     (index < from_end ? index : from_end)) {
+        n = *hint;
+        first = *hint_first;
+    } else if (index <= from_end) {
+        n = ql->head;
+        first = 0;
+    } else {
+        n = ql->tail;
+        first = ql->count - n->count;
+    }
+    for (; index >= first + n->count; steps++) {
+        first += n->count;
+        n = n->next;
+    }
+    for (; index < first; steps++) {
+        n = n->prev;
+        first -= n->count;
+    }
+    hp__ql_visits += steps;
+    *hint = n;
+    *hint_first = first;
+    *off = (uint32_t)(index - first);
+    return n;
 }

@@ -15,8 +15,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "heap_cont.h"
 #include "heap_ref.h"
 
 /* Object address -> hp_side_t (v.ptr). Executor thread. */
@@ -83,7 +85,6 @@ void hp__side_maybe_drop(hp_side_t *s)
         return;
     o = s->obj;
     hp_dict_free(s->elems);
-    if (s->li) hp_free(s->li->lv);
     hp_free(s->li);
     o->flags &= (uint16_t)~HP_OF_SIDE;
     hp_free(s);
@@ -315,6 +316,7 @@ void hp__ref_clear_all(hp_side_t *s)
     hp_dict_iter_t it;
     hp_dict_entry_t *e;
 
+    if (s->obj->type == HP_TYPE_LIST) hp__lref_unmark_all(s);
     s->elems = NULL;
     s->one = NULL;
     if (one) ref_release(s, one);
@@ -325,11 +327,8 @@ void hp__ref_clear_all(hp_side_t *s)
         hp_dict_iter_fini(&it);
         hp_dict_free(d);
     }
-    if (s->li) { /* a list's position index went with them */
-        hp_free(s->li->lv);
-        hp_free(s->li);
-        s->li = NULL;
-    }
+    hp_free(s->li); /* a list's bookkeeping went with them */
+    s->li = NULL;
 }
 
 /* o's refcount reached zero (object.c, before its body goes): weak
@@ -506,196 +505,122 @@ int hp_ref_zset_add(hp_obj_t *z, double score, hp_obj_t *target,
  *
  * A list element has no key. Each reference element of a list gets an
  * immutable id as its key in the side record's elems (so the collector,
- * clearing and freeing treat it like any other), and a logical position
- * lpos: element index i has position lbase + i. A push at the head or a
- * pop at either end moves lbase or nothing; only an insert or removal in
- * the middle shifts positions, those of the smaller side. The side's lv
- * holds the references sorted by position, in a deque with room at both
- * ends, for O(log r) lookups by index.
+ * clearing and freeing treat it like any other), and its entry is a
+ * mark of the list's quicklist (heap_cont.h): the node holding the entry
+ * keeps (offset in the node, &r->lnode), and the quicklist carries the
+ * mark along through every write and drops it when the entry is deleted
+ * or overwritten (hp__ql_mark_gone). So a reference reaches its entry
+ * in O(1) through lnode, a weak element is cleared in O(node size)
+ * without its index, and an index finds its reference by the node walk
+ * LINDEX does, O(1) amortised for in-order lookups (the side's cursor).
  * ------------------------------------------------------------------ */
 
-/* How many reference elements list side s has indexed (0 when s is
- * NULL or has no index). */
-static size_t lref_count(const hp_side_t *s)
+/* The quicklist body of list o. */
+static hp_ql_t *lref_ql(const hp_obj_t *o)
 {
-    return s && s->li ? s->li->ln : 0;
+    return o->v.ptr;
 }
 
-/* Index in s's sorted references (0..ln) of the first one whose
- * position is pos or after. */
-static size_t lref_lower(const hp_side_t *s, int64_t pos)
+/* The reference whose mark's home is home. */
+static struct hp_ref *lref_of(hp_ql_node_t **home)
 {
-    const hp_lidx_t *li = s->li;
-    size_t lo = 0, hi = li->ln;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (li->lv[li->loff + mid]->lpos < pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (struct hp_ref *)((char *)home - offsetof(struct hp_ref, lnode));
 }
 
-/* Room for one more reference at the front (where HP_LIST_HEAD) or back
- * of s's sorted references (the index is made when missing). 0 or
- * -ENOMEM (s unchanged but for an empty index). */
-static int lref_reserve(hp_side_t *s, int where)
+/* Quicklist hook (heap_cont.h): the entry of list reference element
+ * home was deleted or overwritten and its mark dropped: the reference
+ * goes (a strong decref is queued; list.c drains, then calls
+ * hp__lref_changed, which may drop the side record). */
+void hp__ql_mark_gone(hp_ql_node_t **home)
 {
-    hp_lidx_t *li = s->li;
-    struct hp_ref **nv;
-    size_t cap;
-
-    if (!li && !(li = s->li = hp_calloc(1, sizeof(*li)))) return -ENOMEM;
-    if (where == HP_LIST_HEAD ? li->loff > 0 : li->loff + li->ln < li->lcap)
-        return 0;
-    cap = li->ln < 3 ? 8 : li->ln * 2 + 2;
-    nv = hp_malloc(cap * sizeof(*nv));
-    if (!nv) return -ENOMEM;
-    if (li->ln)
-        memcpy(nv + (cap - li->ln) / 2, li->lv + li->loff,
-               li->ln * sizeof(*nv));
-    hp_free(li->lv);
-    li->lv = nv;
-    li->loff = (cap - li->ln) / 2;
-    li->lcap = cap;
-    return 0;
-}
-
-/* Take sorted references [lo, hi) out of s's index, then shift the
- * positions of the smaller remaining side by `shift` (the elements
- * removed from the list, 0 when none was) so that every element index
- * stays lpos - lbase. Frees the index when it empties. */
-static void lref_close(hp_side_t *s, size_t lo, size_t hi, size_t shift)
-{
-    hp_lidx_t *li = s->li;
-    struct hp_ref **v;
-    size_t gap = hi - lo;
-
-    if (lref_count(s) == 0) return;
-    v = li->lv + li->loff;
-    if (lo < li->ln - hi) {
-        for (size_t k = 0; k < lo; k++)
-            v[k]->lpos += (int64_t)shift;
-        li->lbase += (int64_t)shift;
-        if (gap && lo) memmove(v + gap, v, lo * sizeof(*v));
-        li->loff += gap;
-    } else {
-        for (size_t k = hi; k < li->ln; k++)
-            v[k]->lpos -= (int64_t)shift;
-        if (gap && li->ln > hi)
-            memmove(v + lo, v + hi, (li->ln - hi) * sizeof(*v));
-    }
-    li->ln -= gap;
-    if (li->ln == 0) {
-        hp_free(li->lv);
-        li->lv = NULL;
-        li->loff = li->lcap = 0;
-    }
-}
-
-/* Drop the references of elements [i, i + n) of list o and close the
- * gap by shift. Strong decrefs are queued: the caller drains. */
-static void lref_drop(hp_obj_t *o, size_t i, size_t n, size_t shift)
-{
+    struct hp_ref *r = lref_of(home);
+    hp_obj_t *o = r->owner;
     hp_side_t *s = hp__side_of(o);
-    int64_t p;
-    size_t lo, hi;
 
-    if (lref_count(s) == 0) return;
-    p = s->li->lbase + (int64_t)i;
-    lo = lref_lower(s, p);
-    hi = lref_lower(s, p + (int64_t)n);
-    if (lo == hi) {
-        lref_close(s, lo, hi, shift);
-        return;
-    }
+    hp__elem_delete(s, r->bytes, r->klen);
     if (hp__gc_active) hp__gc_touch(o);
     s->pinned++; /* a weak reference of o to itself must not free s */
-    for (size_t k = lo; k < hi; k++) {
-        struct hp_ref *r = s->li->lv[s->li->loff + k];
-
-        hp__elem_delete(s, r->bytes, r->klen);
-        ref_release(s, r);
-    }
-    lref_close(s, lo, hi, shift);
+    ref_release(s, r);
     s->pinned--;
+}
+
+/* List hook: list o (with a side record) was written to. */
+void hp__lref_changed(hp_obj_t *o)
+{
+    hp_side_t *s = hp__side_of(o);
+
+    if (s->li) s->li->lcur = NULL;
     hp__side_maybe_drop(s);
 }
 
-/* List hook: count elements from index i were removed. */
-void hp__lref_removed(hp_obj_t *o, size_t i, size_t count)
-{
-    if (count) lref_drop(o, i, count, count);
-}
-
-/* List hook: element i was overwritten. */
-void hp__lref_replaced(hp_obj_t *o, size_t i)
-{
-    lref_drop(o, i, 1, 0);
-}
-
-/* List hook: an element was inserted and is now index i. */
-void hp__lref_inserted(hp_obj_t *o, size_t i)
-{
-    hp_side_t *s = hp__side_of(o);
-    hp_lidx_t *li;
-    struct hp_ref **v;
-    size_t k;
-
-    if (lref_count(s) == 0) return;
-    li = s->li;
-    v = li->lv + li->loff;
-    k = lref_lower(s, li->lbase + (int64_t)i);
-    if (k < li->ln - k) {
-        for (size_t j = 0; j < k; j++)
-            v[j]->lpos--;
-        li->lbase--;
-    } else {
-        for (size_t j = k; j < li->ln; j++)
-            v[j]->lpos++;
-    }
-}
-
-/* Weak list element r of list cs->obj cleared (weakref.c): out of the
- * index, then the element leaves the list (the removal hook closes the
- * gap). */
+/* Weak list element r of list cs->obj cleared (weakref.c): its entry
+ * leaves the list, found through its mark, O(node size). */
 void hp__lref_clear_weak(hp_side_t *cs, struct hp_ref *r)
 {
-    hp_lidx_t *li = cs->li;
-    size_t k = lref_lower(cs, r->lpos);
-    size_t index = (size_t)(r->lpos - li->lbase);
+    cs->li->lcur = NULL;
+    hp_ql_delete_marked(lref_ql(cs->obj), &r->lnode);
+}
 
-    assert(k < li->ln && li->lv[li->loff + k] == r);
-    lref_close(cs, k, k + 1, 0);
-    hp_list_delete_range(cs->obj, index, 1);
+/* Drop the marks of list reference element r's node. */
+static void lref_unmark_node(struct hp_ref *r)
+{
+    if (r->lnode && r->lnode->marks) hp_ql_node_unmark_all(r->lnode);
+}
+
+/* Drop the marks of every reference element of list s->obj, O(r). */
+void hp__lref_unmark_all(hp_side_t *s)
+{
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+
+    if (s->li) s->li->lcur = NULL;
+    if (s->one) lref_unmark_node(s->one);
+    if (!s->elems) return;
+    hp_dict_iter_init(&it, s->elems, 1);
+    while ((e = hp_dict_iter_next(&it)))
+        lref_unmark_node(e->v.ptr);
+    hp_dict_iter_fini(&it);
+}
+
+/* s's list bookkeeping, made when missing. NULL on OOM. */
+static hp_lidx_t *lref_li(hp_side_t *s)
+{
+    if (!s->li) s->li = hp_calloc(1, sizeof(*s->li));
+    return s->li;
+}
+
+/* Mark element index (0 <= index < length) of list s->obj as r's.
+ * 0 or -ENOMEM (nothing changed). */
+static int lref_mark_at(hp_side_t *s, struct hp_ref *r, size_t index)
+{
+    uint32_t off;
+    hp_ql_node_t *n = hp_ql_seek(lref_ql(s->obj), index, &s->li->lcur,
+                                 &s->li->lcur_first, &off);
+
+    return hp_ql_mark(n, off, &r->lnode);
 }
 
 /* store_fn for lists: push the label at the head (score 0) or the tail
- * (score 1), then index the reference being installed at its position
- * (room reserved by the caller). */
+ * (score 1) and mark it as the reference being installed; a failed mark
+ * takes the label back out (-ENOMEM, list unchanged). */
 static int store_list(hp_obj_t *c, const char *key, size_t klen,
                       const char *label, size_t llen, double score)
 {
-    hp_lidx_t *li = hp__side_of(c)->li;
-    struct hp_ref *r = installing;
+    hp_side_t *s = hp__side_of(c);
+    hp_ql_t *ql = lref_ql(c);
     int tail = score != 0, rc;
+    hp_ql_node_t *n;
 
     (void)key;
     (void)klen;
+    s->pinned++; /* the push's hook must not drop s mid-install */
     rc = hp_list_push(c, tail ? HP_LIST_TAIL : HP_LIST_HEAD, label, llen);
+    s->pinned--;
     if (rc < 0) return rc;
-    if (tail) {
-        r->lpos = li->lbase + (int64_t)hp_list_len(c) - 1;
-        li->lv[li->loff + li->ln] = r;
-    } else {
-        r->lpos = li->lbase;
-        li->lv[--li->loff] = r;
-    }
-    li->ln++;
-    return 0;
+    n = tail ? ql->tail : ql->head;
+    rc = hp_ql_mark(n, tail ? n->count - 1 : 0, &installing->lnode);
+    if (rc < 0) hp_ql_delete_range(ql, tail ? ql->count - 1 : 0, 1);
+    return rc;
 }
 
 /* REF.LPUSH / REF.RPUSH one element (heap_gc.h). */
@@ -708,7 +633,7 @@ int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
     if (!ref_args_ok(l, HP_TYPE_LIST, target, strength)) return -EINVAL;
     if (where != HP_LIST_HEAD && where != HP_LIST_TAIL) return -EINVAL;
     if (!(s = hp__side_get(l))) return -ENOMEM;
-    if (lref_reserve(s, where) < 0) {
+    if (!lref_li(s)) {
         hp__side_maybe_drop(s);
         return -ENOMEM;
     }
@@ -718,24 +643,25 @@ int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
 }
 
 /* The reference of element index (negative from the end) of list l, or
- * NULL. */
+ * NULL. The node walk of LINDEX, from the nearest of the ends and the
+ * cursor; then O(log marks of the node). */
 static struct hp_ref *lref_at(hp_obj_t *l, long index)
 {
     hp_side_t *s = hp__side_of(l);
-    hp_lidx_t *li;
+    hp_ql_node_t *n, **home;
+    uint32_t off;
     long len;
-    size_t k;
-    struct hp_ref *r;
 
-    if (lref_count(s) == 0 || l->type != HP_TYPE_LIST) return NULL;
-    li = s->li;
+    if (!s || !s->li || l->type != HP_TYPE_LIST ||
+        s->nstrong + s->nweak == 0)
+        return NULL;
     len = (long)hp_list_len(l);
     if (index < 0) index += len;
     if (index < 0 || index >= len) return NULL;
-    k = lref_lower(s, li->lbase + index);
-    if (k == li->ln) return NULL;
-    r = li->lv[li->loff + k];
-    return r->lpos == li->lbase + index ? r : NULL;
+    n = hp_ql_seek(lref_ql(l), (size_t)index, &s->li->lcur,
+                   &s->li->lcur_first, &off);
+    home = hp_ql_mark_at(n, off);
+    return home ? lref_of(home) : NULL;
 }
 
 /* Borrowed: the live object element index of list l refers to. */
@@ -771,13 +697,13 @@ static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
     struct hp_ref *r;
     void **slot;
     uint64_t id;
-    int existed;
+    int existed, moved;
 
     if (!cs) return -ENOMEM;
     if (src->strength == HP_REF_WEAK && !(ts = hp__side_get(target)))
         goto oom;
     if (index >= 0) {
-        if (lref_reserve(cs, HP_LIST_TAIL) < 0) goto oom;
+        if (!lref_li(cs)) goto oom;
         id = cs->li->lnext++;
         key = (const char *)&id;
         klen = sizeof(id);
@@ -786,18 +712,20 @@ static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
                 src->strength);
     if (!r) goto oom;
     r->owner = c;
+    moved = cs->one && !cs->elems;
     slot = elem_slot(cs, key, klen, &existed);
     if (!slot || existed) {
         hp__ref_free(r);
         if (!slot) goto oom;
         return 0; /* already a reference: keep it */
     }
+    moved = moved && cs->elems;
     *slot = r;
-    if (index >= 0) {
-        hp_lidx_t *li = cs->li;
-
-        r->lpos = li->lbase + index;
-        li->lv[li->loff + li->ln++] = r;
+    if (index >= 0 && lref_mark_at(cs, r, (size_t)index) < 0) {
+        hp__elem_delete(cs, key, klen);
+        if (moved) elem_unmove(cs);
+        hp__ref_free(r);
+        goto oom;
     }
     if (hp__gc_active) hp__gc_touch(c);
     ref_link(cs, ts, r, target);
@@ -818,20 +746,25 @@ static hp_obj_t *ref_live_target(const struct hp_ref *r)
 int hp_ref_copy(hp_obj_t *dst, const hp_obj_t *src)
 {
     hp_side_t *s = hp__side_of(src);
-    hp_lidx_t *li;
     hp_dict_iter_t it;
     hp_dict_entry_t *e;
     int rc = 0;
 
     if (!s || !dst || dst->type != src->type) return 0;
     if (src->type == HP_TYPE_LIST) {
-        li = s->li;
-        for (size_t k = 0; k < lref_count(s) && rc == 0; k++) {
-            struct hp_ref *r = li->lv[li->loff + k];
-            hp_obj_t *t = ref_live_target(r);
+        size_t first = 0;
 
-            if (t) rc = ref_attach(dst, r, t, r->lpos - li->lbase);
-        }
+        for (hp_ql_node_t *n = lref_ql(src)->head; n && rc == 0;
+             first += n->count, n = n->next)
+            for (uint32_t k = 0; n->marks && k < n->marks->n && rc == 0;
+                 k++) {
+                struct hp_ref *r = lref_of(n->marks->v[k].home);
+                hp_obj_t *t = ref_live_target(r);
+
+                if (t)
+                    rc = ref_attach(dst, r, t,
+                                    (int64_t)(first + n->marks->v[k].off));
+            }
         return rc;
     }
     if (s->one) {

@@ -5,13 +5,17 @@
  * allocation failures injected), weak elements leaving the list when
  * their target dies, cycles through lists collected, COPY of references
  * (hp_ref_copy) for every container type, and allocation failure at
- * every point of hp_ref_list_push and hp_ref_copy.
+ * every point of hp_ref_list_push and hp_ref_copy. The quicklist's marks
+ * (heap_cont.h) are checked under every write, split and weak clear by a
+ * second model, and a white-box test counts the nodes a weak clear in a
+ * list of a million visits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 
@@ -774,6 +778,381 @@ static void test_lref_removals_allocate_nothing(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* ---- marks: every write, weak elements, splits, COPY ---- */
+
+#define NW 24          /* weak targets */
+#define LONG_LEN 700   /* a long label: byte-limited nodes split */
+
+typedef struct wel {
+    char label[8]; /* "L<c>" stands for LONG_LEN bytes of c */
+    int t;         /* -1 plain, 0..NT-1 strong t[j], NT + k weak w[k] */
+} wel_t;
+
+typedef struct wmodel {
+    wel_t v[MAXL];
+    int n;
+    hp_obj_t *t[NT], *w[NW];
+} wmodel_t;
+
+/* The bytes label stands for, in buf (LONG_LEN + 1 bytes). */
+static const char *wlabel(const char *label, char *buf, size_t *len)
+{
+    if (label[0] != 'L') {
+        *len = strlen(label);
+        return label;
+    }
+    memset(buf, label[1], LONG_LEN);
+    *len = LONG_LEN;
+    return buf;
+}
+
+/* The object model element e refers to, NULL for a plain one. */
+static hp_obj_t *wtarget(const wmodel_t *m, const wel_t *e)
+{
+    if (e->t < 0) return NULL;
+    return e->t < NT ? m->t[e->t] : m->w[e->t - NT];
+}
+
+/* List l against model m: labels, references by index (in order and at
+ * random), counts, refcounts, weak counts and the marks' invariants. */
+static void wmodel_check(hp_obj_t *l, const wmodel_t *m)
+{
+    int held[NT] = {0}, weak[NW] = {0}, i = 0, nw = 0, ns = 0;
+    hp_list_iter_t it;
+    hp_elem_t e;
+    char buf[LONG_LEN + 1], b[HP_INT_BUF];
+
+    assert_int_equal(hp_ql_validate(l->v.ptr), 0);
+    assert_int_equal(hp_list_len(l), m->n);
+    hp_list_iter_init(&it, l, 0, hp_list_len(l), 0);
+    for (; hp_list_iter_next(&it, &e); i++) {
+        size_t n, wn;
+        const char *p = hp_elem_bytes(&e, b, &n);
+        const char *want = wlabel(m->v[i].label, buf, &wn);
+
+        assert_int_equal(n, wn);
+        assert_memory_equal(p, want, n);
+    }
+    for (i = 0; i < m->n; i++) {
+        assert_ptr_equal(hp_ref_list_get(l, i, NULL), wtarget(m, &m->v[i]));
+        if (m->v[i].t >= NT) {
+            weak[m->v[i].t - NT]++;
+            nw++;
+        } else if (m->v[i].t >= 0) {
+            held[m->v[i].t]++;
+            ns++;
+        }
+    }
+    for (int k = 0; k < 40 && m->n; k++) {
+        int j = (int)rnd((uint32_t)m->n);
+
+        assert_ptr_equal(hp_ref_list_get(l, j - (rnd(2) ? m->n : 0), NULL),
+                         wtarget(m, &m->v[j]));
+    }
+    for (int j = 0; j < NT; j++)
+        assert_int_equal(m->t[j]->refcount, 1 + held[j]);
+    for (int k = 0; k < NW; k++)
+        if (m->w[k]) assert_int_equal(hp_weakref_count(m->w[k]), weak[k]);
+    assert_int_equal(hp_ref_out_strong(l), ns);
+    assert_int_equal(hp_ref_out_weak(l), nw);
+}
+
+static void wmodel_insert(wmodel_t *m, int at, const char *label, int t)
+{
+    memmove(m->v + at + 1, m->v + at, sizeof(wel_t) * (size_t)(m->n - at));
+    snprintf(m->v[at].label, sizeof(m->v[at].label), "%s", label);
+    m->v[at].t = t;
+    m->n++;
+}
+
+static void wmodel_delete(wmodel_t *m, int at, int count)
+{
+    memmove(m->v + at, m->v + at + count,
+            sizeof(wel_t) * (size_t)(m->n - at - count));
+    m->n -= count;
+}
+
+/* A random plain label, long now and then. */
+static void wrand_label(char *lab, size_t size)
+{
+    if (rnd(8) == 0)
+        snprintf(lab, size, "L%c", 'a' + (int)rnd(3));
+    else
+        snprintf(lab, size, "p%d", (int)rnd(3));
+}
+
+/* Elements of m whose label is lab, first to last (count >= 0) or last
+ * to first, at most |count| (0: all), are deleted. Returns how many. */
+static size_t wmodel_lrem(wmodel_t *m, long count, const char *lab)
+{
+    size_t done = 0, max = count < 0 ? (size_t)-count : (size_t)count;
+
+    if (count >= 0) {
+        for (int i = 0; i < m->n; i++)
+            if (strcmp(m->v[i].label, lab) == 0 && (!max || done < max)) {
+                wmodel_delete(m, i--, 1);
+                done++;
+            }
+    } else {
+        for (int i = m->n - 1; i >= 0; i--)
+            if (strcmp(m->v[i].label, lab) == 0 && done < max) {
+                wmodel_delete(m, i, 1);
+                done++;
+            }
+    }
+    return done;
+}
+
+/* Weak target k dies: its elements leave l (checked) and m. */
+static void wmodel_kill(hp_obj_t *l, wmodel_t *m, int k)
+{
+    size_t before = hp__ql_visits;
+    int gone = 0;
+
+    if (!m->w[k]) return;
+    for (int i = 0; i < m->n; i++)
+        if (m->v[i].t == NT + k) {
+            wmodel_delete(m, i--, 1);
+            gone++;
+        }
+    hp_decref(m->w[k]);
+    m->w[k] = NULL;
+    /* one node visited per element cleared, no walk */
+    assert_int_equal(hp__ql_visits - before, (size_t)gone);
+    assert_int_equal(hp_list_len(l), m->n);
+}
+
+/* A COPY of l (labels, then hp_ref_copy) matches m. */
+static void wmodel_copy_check(hp_obj_t *l, const wmodel_t *m)
+{
+    hp_obj_t *n = plain_copy(l);
+    int rc;
+
+    if (!n) return; /* OOM */
+    rc = hp_ref_copy(n, l);
+    if (rc == 0) {
+        for (int i = 0; i < m->n; i++)
+            assert_ptr_equal(hp_ref_list_get(n, i, NULL),
+                             wtarget(m, &m->v[i]));
+        assert_int_equal(hp_ql_validate(n->v.ptr), 0);
+    } else {
+        assert_int_equal(rc, -ENOMEM);
+    }
+    hp_decref(n);
+}
+
+/* One random write on l and the model (an allocation failure leaves
+ * both unchanged). */
+static void wmodel_step(hp_obj_t *l, wmodel_t *m)
+{
+    char lab[8], buf[LONG_LEN + 1];
+    int op = (int)rnd(17), j = (int)rnd(NT), k = (int)rnd(NW), rc, at;
+    const char *s;
+    size_t len;
+    hp_obj_t *p;
+
+    wrand_label(lab, sizeof(lab));
+    if (m->n >= MAXL - 2 && op < 6) op = 6;
+    switch (op) {
+    case 0: case 1: /* REF push, strong */
+        snprintf(lab, sizeof(lab), "t%d", j);
+        rc = hp_ref_list_push(l, op, m->t[j], lab, strlen(lab),
+                              HP_REF_STRONG);
+        if (rc == 0) wmodel_insert(m, op ? m->n : 0, lab, j);
+        else assert_int_equal(rc, -ENOMEM);
+        break;
+    case 2: case 3: /* REF push, weak */
+        if (!m->w[k]) {
+            snprintf(lab, sizeof(lab), "W%d", k);
+            if (!(m->w[k] = hp_str_new(lab, strlen(lab)))) break;
+        }
+        snprintf(lab, sizeof(lab), "w%d", k);
+        rc = hp_ref_list_push(l, op - 2, m->w[k], lab, strlen(lab),
+                              HP_REF_WEAK);
+        if (rc == 0) wmodel_insert(m, op == 3 ? m->n : 0, lab, NT + k);
+        else assert_int_equal(rc, -ENOMEM);
+        break;
+    case 4: case 5: /* plain push */
+        s = wlabel(lab, buf, &len);
+        if (hp_list_push(l, op - 4, s, len) == 0)
+            wmodel_insert(m, op == 5 ? m->n : 0, lab, -1);
+        break;
+    case 6: case 7: /* pop */
+        if (m->n == 0) break;
+        rc = 0;
+        p = hp_list_pop(l, op - 6, &rc);
+        if (p) {
+            wmodel_delete(m, op == 7 ? m->n - 1 : 0, 1);
+            hp_decref(p);
+        } else {
+            assert_int_equal(rc, -ENOMEM);
+        }
+        break;
+    case 8: /* LSET */
+        if (m->n == 0) break;
+        at = (int)rnd((uint32_t)m->n);
+        s = wlabel(lab, buf, &len);
+        if (hp_list_set(l, at - (rnd(2) ? m->n : 0), s, len) == 0) {
+            snprintf(m->v[at].label, sizeof(m->v[at].label), "%s", lab);
+            m->v[at].t = -1;
+        }
+        break;
+    case 9: case 10: { /* LINSERT, pivot an existing label */
+        int after = (int)rnd(2), pv = -1;
+        char pivot[8];
+
+        if (m->n == 0) break;
+        snprintf(pivot, sizeof(pivot), "%s", m->v[rnd((uint32_t)m->n)].label);
+        for (int i = 0; i < m->n && pv < 0; i++)
+            if (strcmp(m->v[i].label, pivot) == 0) pv = i;
+        {
+            char pb[LONG_LEN + 1];
+            size_t plen;
+            const char *ps = wlabel(pivot, pb, &plen);
+
+            s = wlabel(lab, buf, &len);
+            rc = hp_list_insert(l, after, ps, plen, s, len);
+        }
+        if (rc == 0) wmodel_insert(m, pv + after, lab, -1);
+        else assert_int_equal(rc, -ENOMEM);
+        break;
+    }
+    case 11: { /* LREM */
+        long count = (long)rnd(5) - 2;
+        size_t want = wmodel_lrem(m, count, lab);
+
+        s = wlabel(lab, buf, &len);
+        assert_int_equal(hp_list_remove(l, count, s, len), want);
+        break;
+    }
+    case 12: { /* LTRIM */
+        long a = (long)rnd((uint32_t)m->n + 2) - 1;
+        long b = (long)rnd((uint32_t)m->n + 2) - 1;
+        size_t first, count;
+
+        if (m->n < 40) break;
+        hp_list_range(l, a, b + m->n / 2, &first, &count);
+        hp_list_trim(l, a, b + m->n / 2);
+        if (count == 0) {
+            m->n = 0;
+        } else {
+            wmodel_delete(m, (int)(first + count),
+                          m->n - (int)(first + count));
+            wmodel_delete(m, 0, (int)first);
+        }
+        break;
+    }
+    case 13: { /* delete_range */
+        int start, count;
+
+        if (m->n == 0) break;
+        start = (int)rnd((uint32_t)m->n);
+        count = (int)rnd(6) + 1;
+        if (start + count > m->n) count = m->n - start;
+        assert_int_equal(hp_list_delete_range(l, (size_t)start,
+                                              (size_t)count), count);
+        wmodel_delete(m, start, count);
+        break;
+    }
+    case 14: case 15: /* a weak target dies */
+        wmodel_kill(l, m, k);
+        break;
+    default:
+        if (rnd(8) == 0) wmodel_copy_check(l, m);
+        break;
+    }
+}
+
+/* Seeded random runs over node sizes by count and by bytes (long labels
+ * split byte-limited nodes on LSET and LINSERT), weak elements cleared
+ * at random places, checked after every step; odd runs with allocation
+ * failures sprinkled in. GENCACHE_MODEL_STEPS sets the steps per run. */
+static void test_lref_marks_model(void **state)
+{
+    static const int fills[] = {4, 1, 3, -1, 16, -2};
+    const char *env = getenv("GENCACHE_MODEL_STEPS");
+    int steps = env ? atoi(env) : 2500;
+    size_t base = hp_mem_used();
+
+    (void)state;
+    for (int run = 0; run < 12; run++) {
+        static wmodel_t m;
+        hp_obj_t *l;
+
+        hp_limits.list_max_listpack_size = fills[run % 6];
+        l = hp_list_new();
+        rng_state = 0x51ed270b27a4c3e1ull + (uint64_t)run;
+        memset(&m, 0, sizeof(m));
+        for (int j = 0; j < NT; j++) {
+            char s[8];
+
+            snprintf(s, sizeof(s), "T%d", j);
+            m.t[j] = hp_str_new(s, strlen(s));
+        }
+        for (int step = 0; step < steps; step++) {
+            if ((run & 1) && rnd(4) == 0) oom_fail_at((long)rnd(4) + 1, 0);
+            wmodel_step(l, &m);
+            oom_off();
+            wmodel_check(l, &m);
+        }
+        hp_decref(l);
+        for (int j = 0; j < NT; j++) {
+            assert_int_equal(m.t[j]->refcount, 1);
+            hp_decref(m.t[j]);
+        }
+        for (int k = 0; k < NW; k++)
+            if (m.w[k]) {
+                assert_int_equal(hp_weakref_count(m.w[k]), 0);
+                hp_decref(m.w[k]);
+            }
+    }
+    hp_limits.list_max_listpack_size = 4;
+    assert_int_equal(hp_mem_used(), base);
+}
+
+/* White box: clearing a weak element in the middle of a list of a
+ * million visits its own node only (hp__ql_visits counts every node a
+ * lookup steps over), whatever the list's length; the list stays
+ * right. Small nodes (4 entries: 250,000 nodes) make a walk obvious. */
+static void test_lref_weak_clear_visits(void **state)
+{
+    enum { N = 1000000, K = 1000 };
+    static hp_obj_t *w[K];
+    size_t base = hp_mem_used();
+    hp_obj_t *l = hp_list_new();
+    char s[16];
+
+    (void)state;
+    for (int i = 0; i < N / 2; i++)
+        assert_int_equal(hp_list_push(l, HP_LIST_TAIL, "p", 1), 0);
+    for (int k = 0; k < K; k++) {
+        snprintf(s, sizeof(s), "w%d", k);
+        w[k] = hp_str_new(s, strlen(s));
+        assert_int_equal(hp_ref_list_push(l, HP_LIST_TAIL, w[k], s,
+                                          strlen(s), HP_REF_WEAK), 0);
+    }
+    for (int i = 0; i < N / 2 - K; i++)
+        assert_int_equal(hp_list_push(l, HP_LIST_TAIL, "q", 1), 0);
+    assert_int_equal(hp_list_len(l), N);
+    assert_ptr_equal(hp_ref_list_get(l, N / 2 + K / 2, NULL), w[K / 2]);
+    /* middle-out, so each one is deep inside the list */
+    for (int j = 0; j < K; j++) {
+        int k = K / 2 + (j & 1 ? -(j + 1) / 2 : j / 2);
+        size_t before = hp__ql_visits;
+
+        hp_decref(w[k]);
+        assert_int_equal(hp__ql_visits - before, 1);
+        assert_int_equal(hp_list_len(l), N - 1 - j);
+        assert_int_equal(hp_ref_out_weak(l), K - 1 - j);
+    }
+    assert_true(label_is(l, N / 2 - 1, "p"));
+    assert_true(label_is(l, N / 2, "q"));
+    assert_null(hp__side_of(l));
+    assert_int_equal(hp_ql_validate(l->v.ptr), 0);
+    hp_decref(l);
+    assert_int_equal(hp_mem_used(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +1170,8 @@ int main(void)
         cmocka_unit_test(test_lref_copy_oom),
         cmocka_unit_test(test_lref_push_oom),
         cmocka_unit_test(test_lref_removals_allocate_nothing),
+        cmocka_unit_test(test_lref_marks_model),
+        cmocka_unit_test(test_lref_weak_clear_visits),
     };
 
     return cmocka_run_group_tests(tests, setup_small_nodes, NULL);
