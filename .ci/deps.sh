@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential clang meson ninja-build pkg-config libuv1-dev
-          libcmocka-dev libhiredis-dev redis-tools redis-server tcl python3
+          libjemalloc-dev libcmocka-dev libhiredis-dev redis-tools redis-server tcl python3
           "$@")
 
 # Commands that must answer even when dpkg says all is installed (and the

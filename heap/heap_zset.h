@@ -37,13 +37,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HP_ZBT_LCAP 64  /* entries per leaf */
-#define HP_ZBT_ICAP 32  /* children per inner node */
+/* Capacities sized so a node fits a 1024-byte block (jemalloc's size
+ * class and a glibc chunk alike): a leaf is 24 + 16 per entry = 1016
+ * bytes, an inner node 8 + 32 per child = 1000. */
+#define HP_ZBT_LCAP 62  /* entries per leaf */
+#define HP_ZBT_ICAP 31  /* children per inner node */
 #define HP_ZBT_MAXH 24  /* inner levels at most (far above any real tree) */
 
 typedef struct hp_zbt_leaf hp_zbt_leaf_t;
 
-/* 16 bytes per entry plus 24 per node (1048 bytes for 64 entries). */
+/* 16 bytes per entry plus 24 per node (1016 bytes for 62 entries). */
 struct hp_zbt_leaf {
     uint32_t n;                           /* entries in use */
     double score[HP_ZBT_LCAP];

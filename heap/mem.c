@@ -3,7 +3,8 @@
  * size of every block (malloc_usable_size, the bytes really taken) in a
  * process-wide counter, read as INFO used_memory. The counters are
  * relaxed atomics, since any thread may allocate; the allocations
- * themselves go through the seam in alloc.c.
+ * themselves go through the seam in alloc.c, to jemalloc or the C
+ * library's malloc (meson option `allocator`).
  */
 #include "heap.h"
 
@@ -108,8 +109,10 @@ size_t hp_mem_peak(void)
     return atomic_load_explicit(&mem_peak, memory_order_relaxed);
 }
 
-/* INFO mem_allocator: we sit on the C library's malloc. */
+/* INFO mem_allocator: "jemalloc-<version>" when the build links jemalloc
+ * (it then serves every malloc of the process, malloc_usable_size
+ * included), else "libc". */
 const char *hp_mem_allocator(void)
 {
-    return "libc";
+    return HP_MEM_ALLOCATOR;
 }

@@ -25,6 +25,9 @@
 #define LMIN (LCAP / 4)
 #define IMIN (ICAP / 4)
 
+_Static_assert(sizeof(hp_zbt_leaf_t) <= 1024, "a leaf fits a 1 KB block");
+_Static_assert(sizeof(hp_zbt_inner_t) <= 1024, "a node fits a 1 KB block");
+
 /* ---------------------------------------------------------------------
  * Order and range predicates
  * ------------------------------------------------------------------ */

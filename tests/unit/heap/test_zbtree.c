@@ -427,7 +427,7 @@ static void test_zbtree_sorted_loads_fill_nodes(void **state)
         assert_int_equal(hp__zbt_validate(t), 0);
         assert_int_equal(t->length, n);
         assert_true(t->height >= 2);
-        /* Full leaves: 1048 bytes per 64 members, plus inner nodes. */
+        /* Full leaves: 1016 bytes per 62 members, plus inner nodes. */
         assert_true(t->bytes < n * 18);
         for (size_t i = 0; i < n; i += 997) {
             hp_zbt_pos_t x;
