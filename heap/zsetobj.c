@@ -7,7 +7,8 @@
  *   then member. A score is stored as its 8 raw IEEE-754 bytes (a string
  *   entry; the listpack may turn those bytes into an integer entry when
  *   they happen to spell a canonical integer, which hp_elem_bytes undoes
- *   byte for byte).
+ *   byte for byte). A -0 score is written as 0, as Redis's text scores
+ *   do; a "skiplist" keeps -0.
  * - "skiplist" (Redis's name for it): hp_zset_sl_t, a dict member ->
  *   score (entry v.d) and the counted B+tree of heap_zset.h; each member's
  *   bytes live once, in its dict entry, which its tree entry points at (so
@@ -15,10 +16,10 @@
  * A listpack zset becomes a skiplist when a member longer than
  * zset_max_listpack_value bytes is added or the count would pass
  * zset_max_listpack_entries; hp_zset_shrink_if_small goes back for
- * callers that build a whole zset at once (RDB loading; the *STORE
- * commands instead start from a listpack and grow, which ends in the same
- * encoding). Every range query is answered as a span of ranks, then
- * iterated by rank.
+ * callers that build a whole zset at once (RDB loading, the results of
+ * ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE; ZRANGESTORE instead starts from a
+ * listpack and grows). Every range query is answered as a span of ranks,
+ * then iterated by rank.
  */
 #include "heap.h"
 
@@ -198,6 +199,7 @@ static unsigned char *lp_from_sl(const hp_zset_sl_t *zs)
     for (x = hp__zbt_first(zs->tree); x.leaf; hp__zbt_next(&x)) {
         double score = hp__zbt_score(x);
 
+        if (score == 0) score = 0.0; /* -0 as lp_insert_at writes it */
         if (hp_lp_append(&lp, hp__zbt_ele(x), hp__zbt_len(x)) < 0 ||
             hp_lp_append(&lp, (const char *)&score, sizeof(score)) < 0) {
             hp_lp_free(lp);

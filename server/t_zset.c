@@ -1234,6 +1234,18 @@ static int result_add(hp_obj_t *dst, const char *m, size_t len, double score)
     return hp_zset_add(dst, score, m, len, 0, &out, NULL);
 }
 
+/* Replace the score cur of m, already in the result zset, with score,
+ * bit for bit: hp_zset_add (as ZADD) takes 0 -> -0 or back for no change,
+ * but Redis's union accumulator stores the aggregate as is, and a "skiplist"
+ * result shows the sign (ZUNION x y of -0 and 0 is 0). 0 or -ENOMEM. */
+static int result_replace(hp_obj_t *dst, const char *m, size_t len,
+                          double cur, double score)
+{
+    if (score == cur && signbit(score) != signbit(cur))
+        hp_zset_remove(dst, m, len);
+    return result_add(dst, m, len, score);
+}
+
 /* ZINTER into dst (or count into *card with the limit). srcs sorted by
  * size, smallest first. 0 or -ENOMEM. */
 static int do_inter(zsrc_t *srcs, long nsrc, const setop_opts_t *o,
@@ -1307,10 +1319,13 @@ static int do_union(zsrc_t *srcs, long nsrc, const setop_opts_t *o,
             double v = weighted(srcs[j].weight, items[i].score), cur;
 
             if (hp_zset_score(dst, items[i].m, items[i].len, &cur) == 0) {
+                double prev = cur;
+
                 aggregate(&cur, v, o->aggr);
-                v = cur;
+                rc = result_replace(dst, items[i].m, items[i].len, prev, cur);
+            } else {
+                rc = result_add(dst, items[i].m, items[i].len, v);
             }
-            rc = result_add(dst, items[i].m, items[i].len, v);
         }
         items_free(items, n);
     }
@@ -1409,7 +1424,10 @@ static void setop_run(srv_client_t *c, zsrc_t *srcs, long n,
     int rc;
 
     if (o->op != OP_DIFF) srcs_sort(srcs, n);
-    dst = hp_zset_new(0, 0);
+    /* Always a "skiplist" first, as Redis's zsetCreate: it keeps a -0
+     * score that a listpack would write as 0 (ZUNION/ZINTER/ZDIFF reply
+     * -0; the STORE forms shrink a small result, which then holds 0). */
+    dst = hp_zset_new(SIZE_MAX, SIZE_MAX);
     if (!dst) {
         srv_reply_oom(c);
         return;
@@ -1428,6 +1446,9 @@ static void setop_run(srv_client_t *c, zsrc_t *srcs, long n,
     } else if (o->store) {
         r.store = 1;
         r.dst = dst;
+        /* Redis's zsetConvertToListpackIfNeeded; on OOM the result stays a
+         * valid "skiplist". */
+        (void)hp_zset_shrink_if_small(dst);
         result_store(&r, 1, o->op == OP_UNION   ? "zunionstore"
                             : o->op == OP_INTER ? "zinterstore"
                                                 : "zdiffstore");

@@ -581,6 +581,82 @@ static void test_lex_range_mixed_scores(void **state)
     th_expect_status(s->ctx, "PONG", "PING");
 }
 
+/* Signed zero, checked against redis-server 7.0.15: a listpack writes a
+ * -0 score as 0, a "skiplist" keeps it. ZUNION/ZINTER/ZDIFF build their
+ * result as a skiplist (so reply -0) and the STORE forms shrink a small
+ * one to listpack (so store 0); a union aggregate replaces the sign. */
+static void test_negative_zero_scores(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *c = s->ctx;
+    redisReply *dump, *r;
+    char big[71], want[96];
+    int fd;
+
+    memset(big, 'L', 70);
+    big[70] = '\0';
+    run(c, "ZADD z 0 a 1 b");
+    expect_flat(c, "b -1 a -0", "ZUNION 1 z WEIGHTS -1 WITHSCORES");
+    expect_flat(c, "b -1 a 0",
+                "ZINTER 2 z z WEIGHTS 1 -1 AGGREGATE MIN WITHSCORES");
+    expect_flat(c, "a -0 b -0",
+                "ZINTER 2 z z WEIGHTS -0 1 AGGREGATE MIN WITHSCORES");
+    th_expect_int(c, 2, "ZUNIONSTORE d 1 z WEIGHTS -1");
+    expect_flat(c, "b -1 a 0", "ZRANGE d 0 -1 WITHSCORES");
+    th_expect_str(c, "listpack", "OBJECT ENCODING d");
+    th_expect_int(c, 2, "ZINTERSTORE d 2 z z WEIGHTS -0 1 AGGREGATE MIN");
+    expect_flat(c, "a 0 b 0", "ZRANGE d 0 -1 WITHSCORES");
+    /* A long member makes the result a skiplist: its -0 stays. */
+    th_expect_int(c, 2, "ZADD lz -0 0 -0 %s", big);
+    snprintf(want, sizeof(want), "0 0 %s -0", big);
+    expect_flat(c, want, "ZDIFF 1 lz WITHSCORES");
+    th_expect_int(c, 2, "ZUNIONSTORE d 1 lz");
+    th_expect_str(c, "skiplist", "OBJECT ENCODING d");
+    th_expect_str(c, "-0", "ZSCORE d %s", big);
+    th_expect_int(c, 2, "ZDIFFSTORE d 1 lz");
+    th_expect_str(c, "-0", "ZSCORE d %s", big);
+    th_expect_int(c, 2, "ZRANGESTORE d lz 0 -1");
+    th_expect_str(c, "-0", "ZSCORE d %s", big);
+    /* Skiplist inputs: -0 + 0 is 0, MIN/MAX keep the first of equals. */
+    th_expect_status(c, "OK", "CONFIG SET zset-max-listpack-entries 0");
+    run(c, "ZADD x -0 m");
+    run(c, "ZADD y 0 m");
+    run(c, "ZADD y2 -0 m 5 n");
+    th_expect_int(c, 1, "ZUNIONSTORE d 2 x y");
+    th_expect_str(c, "0", "ZSCORE d m");
+    expect_flat(c, "m 0", "ZUNION 2 x y WITHSCORES");
+    expect_flat(c, "m -0", "ZUNION 2 x y AGGREGATE MIN WITHSCORES");
+    expect_flat(c, "n -5 m 0", "ZUNION 2 x y2 WEIGHTS 1 -1 WITHSCORES");
+    th_expect_str(c, "0", "ZINCRBY x 0 m");
+    th_expect_str(c, "-0", "ZSCORE x m");
+    /* RESTORE of a skiplist dump into a listpack writes -0 as 0. */
+    run(c, "ZADD sk -0 a 1 b");
+    dump = th_cmd(c, "DUMP sk");
+    assert_int_equal(dump->type, REDIS_REPLY_STRING);
+    th_expect_status(c, "OK", "CONFIG SET zset-max-listpack-entries 128");
+    r = redisCommand(c, "RESTORE lp 0 %b", dump->str, dump->len);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    freeReplyObject(dump);
+    th_expect_str(c, "listpack", "OBJECT ENCODING lp");
+    th_expect_str(c, "0", "ZSCORE lp a");
+    /* RESP3 doubles carry the sign too. */
+    fd = th_raw_connect(s);
+    th_raw_send(fd, "HELLO 3\r\n", 9);
+    {
+        char buf[4096];
+        int closed = 0;
+
+        th_raw_read(fd, buf, sizeof(buf), 100, 300, &closed);
+    }
+    expect_raw(fd, "ZUNION 1 z WEIGHTS -1 WITHSCORES",
+               "*2\r\n*2\r\n$1\r\nb\r\n,-1\r\n"
+               "*2\r\n$1\r\na\r\n,-0\r\n");
+    expect_raw(fd, "ZSCORE x m", ",-0\r\n");
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +675,7 @@ int main(void)
         cmocka_unit_test_setup(test_resp3_shapes, th_test_setup),
         cmocka_unit_test_setup(test_random_model, th_test_setup),
         cmocka_unit_test_setup(test_lex_range_mixed_scores, th_test_setup),
+        cmocka_unit_test_setup(test_negative_zero_scores, th_test_setup),
     };
 
     return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
