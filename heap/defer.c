@@ -102,7 +102,7 @@ static void free_whole(hp_obj_t *o)
         hp__container_free(o);
         break;
     }
-    hp_free(hp__obj_block(o));
+    hp__obj_block_free(o);
     nfreed_objects++;
 }
 
@@ -196,7 +196,7 @@ int hp_free_step(int64_t budget_us, size_t max_elems)
 
     while (head && done < max_elems) {
         defer_node_t *n = head;
-        size_t k = max_elems - done, before = hp_mem_used(), after;
+        size_t k = max_elems - done, before = hp__mem_local(), after;
         int from_gc = n->from_gc;
 
         if (k > HP_DEFER_CHUNK) k = HP_DEFER_CHUNK;
@@ -209,11 +209,13 @@ int hp_free_step(int64_t budget_us, size_t max_elems)
             hp_free(n);
             npending--;
         } else {
-            after = hp_mem_used();
-            bytes_done(n, before > after ? before - after : 0, 0);
+            after = hp__mem_local();
+            bytes_done(n,
+                       (int64_t)(before - after) > 0 ? before - after : 0,
+                       0);
         }
-        after = hp_mem_used();
-        if (from_gc && before > after)
+        after = hp__mem_local();
+        if (from_gc && (int64_t)(before - after) > 0)
             hp__gc_bytes_reclaimed += before - after;
         done += k;
         if (budget_us >= 0 && (int64_t)(now_us() - t0) >= budget_us) break;

@@ -71,6 +71,8 @@ static struct {
     uint64_t t_start;
     uint64_t garbage, freed, freed_early;
     size_t touched;     /* objects of the collection touched */
+    size_t positive;    /* objects whose gc_refs is > 0 (at least) */
+    int scanned_doomed; /* no root: every SCANNED object is garbage */
     int may_restart;    /* the restart rule applies to it */
 } coll;
 
@@ -141,6 +143,36 @@ static inline void walk_prefetch(const hp_side_t *s)
     __builtin_prefetch(n->one);
 }
 
+/* The lookahead of the subtract and clear walks: a record WALK_AHEAD
+ * places down the list being walked, whose lines (and its object's, and
+ * its first reference's) are requested while the walk works on the
+ * head, so the misses of the records ahead overlap instead of each
+ * stalling the walk in turn. Kept valid: run_slice and every phase
+ * change reset it (between slices the mutator may free any record), and
+ * a record untracked while it is the lookahead (a clear step may free
+ * objects anywhere in the list) hands it on to its successor. NULL when
+ * unset. */
+#define WALK_AHEAD 10
+static hp_side_t *ahead;
+
+/* A walk is at s, the head of the list of sentinel h: move the
+ * lookahead along and prefetch its record. */
+static inline void walk_ahead(hp_side_t *s, hp_side_t *h)
+{
+    if (!ahead) {
+        ahead = s;
+        for (int i = 0; i < WALK_AHEAD && ahead != h; i++)
+            ahead = ahead->gnext;
+    } else if (ahead != h) {
+        ahead = ahead->gnext;
+    }
+    if (ahead == h) return;
+    __builtin_prefetch(ahead->gnext, 1);
+    __builtin_prefetch((char *)ahead + 64, 1); /* a record is two lines */
+    __builtin_prefetch(ahead->obj, 1);
+    __builtin_prefetch(ahead->one, 1);
+}
+
 /* Put s at the tail of list h. */
 static void list_append(hp_side_t *h, hp_side_t *s)
 {
@@ -186,6 +218,7 @@ void hp__gc_track(hp_side_t *s)
 void hp__gc_untrack(hp_side_t *s)
 {
     if (!s->tracked) return;
+    if (s == ahead) ahead = s->gnext;
     list_unlink(s);
     gen_count[s->gen]--;
     stats.tracked--;
@@ -208,6 +241,7 @@ static void coll_init(hp_side_t *s)
     s->state = HP_GCS_YOUNG;
     s->touched = 0;
     s->gc_refs = (int64_t)s->obj->refcount;
+    if (s->gc_refs > 0) coll.positive++;
 }
 
 /* Garbage whose weak references are being (or have been) cleared. */
@@ -216,7 +250,8 @@ int hp__gc_doomed(const hp_side_t *s)
     return s && hp__gc_active &&
            (coll.phase == PH_CLEAR_WEAK || coll.phase == PH_CLEAR) &&
            s->serial < coll.start_serial && s->epoch == coll.epoch &&
-           (s->state == HP_GCS_UNREACHED || s->state == HP_GCS_DOOMED);
+           (s->state == HP_GCS_UNREACHED || s->state == HP_GCS_DOOMED ||
+            (s->state == HP_GCS_SCANNED && coll.scanned_doomed));
 }
 
 /* Barrier: o changes while a collection runs, so it is reachable for it. */
@@ -276,7 +311,7 @@ static void for_children(hp_side_t *s, void (*fn)(hp_side_t *))
 static void subtract_one(hp_side_t *c)
 {
     coll_init(c);
-    c->gc_refs--;
+    if (c->gc_refs-- == 1) coll.positive--;
 }
 
 /* for_children (mark): c is reachable; visit its children later. */
@@ -288,17 +323,38 @@ static void reach_one(hp_side_t *c)
     }
 }
 
+static void garbage_decided(void);
+
+/* The subtract phase is over. When it left no root (no object with
+ * gc_refs > 0, none touched: coll.positive never undercounts), nothing
+ * is reachable and the whole scanned list is garbage: it goes to the
+ * unreached list in one splice, keeping state SCANNED (hp__gc_doomed
+ * then takes SCANNED as unreached: with nothing touched, no object of
+ * the collection left its lists, so every SCANNED one is on them), and
+ * mark has nothing to do. Else mark partitions the scanned list one
+ * object per unit. */
+static void subtract_done(void)
+{
+    coll.phase = PH_MARK;
+    ahead = NULL;
+    if (coll.positive || coll.touched || !list_empty(&pending)) return;
+    list_splice(&unreached, &scanned);
+    coll.scanned_doomed = 1;
+    garbage_decided();
+}
+
 /* One object of the subtract phase. */
 static void step_subtract(void)
 {
     hp_side_t *s = young.gnext;
 
+    walk_ahead(s, &young);
     walk_prefetch(s);
     coll_init(s);
     for_children(s, subtract_one);
     s->state = HP_GCS_SCANNED;
     list_move(&scanned, s);
-    if (list_empty(&young)) coll.phase = PH_MARK;
+    if (list_empty(&young)) subtract_done();
 }
 
 /* Mark is done: the unreached are garbage. Their weak references are
@@ -306,6 +362,7 @@ static void step_subtract(void)
  * list is doomed at once, O(1), and step_clear counts the garbage). */
 static void garbage_decided(void)
 {
+    ahead = NULL;
     if (hp__ref_weakly_referenced == 0) {
         list_splice(&doomed, &unreached);
         coll.phase = PH_CLEAR;
@@ -372,11 +429,12 @@ static void step_clear_weak(void)
  * free as reclaimed. 1 while some are still put off. */
 static int drain_counted(void)
 {
-    size_t before = hp_mem_used(), after;
+    size_t before = hp__mem_local(), after;
     int more = hp__ref_drain_some(CLEAR_DRAIN_MAX);
 
-    after = hp_mem_used();
-    if (before > after) hp__gc_bytes_reclaimed += before - after;
+    after = hp__mem_local();
+    if ((int64_t)(before - after) > 0)
+        hp__gc_bytes_reclaimed += before - after;
     return more;
 }
 
@@ -385,9 +443,10 @@ static void step_clear(void)
 {
     hp_side_t *s = doomed.gnext;
     hp_obj_t *o = s->obj;
-    size_t before = hp_mem_used();
+    size_t before = hp__mem_local();
     size_t after;
 
+    walk_ahead(s, &doomed);
     walk_prefetch(s);
     if (s->state != HP_GCS_DOOMED) { /* doomed in one splice */
         s->state = HP_GCS_DOOMED;
@@ -402,8 +461,9 @@ static void step_clear(void)
     hp__defer_from_gc = 1;
     hp_decref_deferred(o); /* a big body goes in hp_free_step slices */
     hp__defer_from_gc = 0;
-    after = hp_mem_used();
-    if (before > after) hp__gc_bytes_reclaimed += before - after;
+    after = hp__mem_local();
+    if ((int64_t)(before - after) > 0)
+        hp__gc_bytes_reclaimed += before - after;
 }
 
 /* End the collection: stats, counters for the next trigger. */
@@ -428,6 +488,7 @@ static void coll_finish(void)
     if (!restart.pending) restart.count = 0;
     coll.phase = PH_IDLE;
     hp__gc_active = 0;
+    ahead = NULL;
 }
 
 /* Whether the restart rule gives the collection under way up: before
@@ -480,6 +541,7 @@ int hp_gc_start(int gen)
     if (hp__gc_active) return -EBUSY;
     lists_setup();
     coll.phase = PH_SUBTRACT;
+    ahead = NULL;
     coll.gen = gen;
     coll.epoch++;
     if (coll.epoch == 0) coll.epoch = 1;
@@ -490,6 +552,8 @@ int hp_gc_start(int gen)
     coll.freed = 0;
     coll.freed_early = 0;
     coll.touched = 0;
+    coll.positive = 0;
+    coll.scanned_doomed = 0;
     coll.may_restart = restart.count < MAX_RESTARTS;
     coll.t_start = now_us();
     for (int g = 0; g <= gen; g++) {
@@ -505,11 +569,14 @@ int hp_gc_start(int gen)
  * (or was given up). */
 static int work_one(void)
 {
-    if (coll_invalidated()) coll.phase = PH_ABORT;
+    if (coll_invalidated()) {
+        coll.phase = PH_ABORT;
+        ahead = NULL;
+    }
     switch (coll.phase) {
     case PH_SUBTRACT:
         if (list_empty(&young)) {
-            coll.phase = PH_MARK; /* the mutator untracked the rest */
+            subtract_done(); /* the mutator untracked the rest */
             return 1;
         }
         step_subtract();
@@ -552,6 +619,7 @@ static int run_slice(int64_t budget_us, size_t max_objs)
     uint64_t t0 = now_us(), t;
     size_t n = 0;
 
+    ahead = NULL; /* the mutator ran since the last slice */
     while (n < max_objs && hp__gc_active) {
         if (!work_one()) break;
         n++;

@@ -29,6 +29,17 @@ void *hp__alloc(size_t n);
 void *hp__calloc(size_t count, size_t n);
 void *hp__realloc(void *p, size_t n);
 
+/* The calling thread's own allocation counter (mem.c): bytes it
+ * allocated less bytes it freed, modulo 2^64. The difference of two
+ * reads is what the thread took (or, negated, gave back) in between,
+ * whatever other threads do; cheaper than hp_mem_used, which sums every
+ * thread's counter. */
+size_t hp__mem_local(void);
+/* Free p, a block from hp_malloc(n) or hp_calloc(1, n) never resized
+ * (n: the bytes asked for), as hp_free does; cheaper under jemalloc,
+ * whose sized free needs no lookup of the block. Any thread. */
+void hp__free_sized(void *p, size_t n);
+
 /* ---------------------------------------------------------------------
  * Objects (heap/object.c, heap/string.c)
  *
@@ -89,9 +100,23 @@ static inline void *hp__obj_block(const hp_obj_t *o)
     return (void *)o;
 }
 
+/* A container's block is always this many bytes (hp__obj_alloc). */
+#define HP_OBJ_CONTAINER_BLOCK (HP_OBJ_PREFIX + sizeof(hp_obj_t))
+
+/* Free o's block (what hp__obj_block gives): sized for a container,
+ * whose block size is fixed. */
+static inline void hp__obj_block_free(hp_obj_t *o)
+{
+    if (o->flags & HP_OF_PREFIX)
+        hp__free_sized(hp__obj_prefix(o), HP_OBJ_CONTAINER_BLOCK);
+    else
+        hp_free(o);
+}
+
 /* Allocate a bare object header of `bytes` bytes (>= sizeof(hp_obj_t)),
  * refcount 1, type string. Container encodings (>= HP_ENC_LISTPACK) get
- * the side-record prefix in front of the header (HP_OF_PREFIX). Free it
+ * the side-record prefix in front of the header (HP_OF_PREFIX), and
+ * their `bytes` must be sizeof(hp_obj_t) (HP_OBJ_CONTAINER_BLOCK). Free it
  * with hp__obj_discard (never hp_free: the block may start before o).
  * NULL on OOM. */
 hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding);

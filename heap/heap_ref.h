@@ -46,7 +46,10 @@ struct hp_ref {
  * (valid while side->epoch == the collection's epoch). */
 enum hp_gc_state {
     HP_GCS_YOUNG = 0,  /* in the young list, gc_refs set */
-    HP_GCS_SCANNED,    /* internal references subtracted */
+    HP_GCS_SCANNED,    /* internal references subtracted (when the
+                        * subtraction left no root, the scanned list is
+                        * garbage in one splice and its objects stay
+                        * SCANNED: gc.c subtract_done) */
     HP_GCS_UNREACHED,  /* tentatively unreachable */
     HP_GCS_PENDING,    /* reachable, children not yet visited */
     HP_GCS_REACHED,    /* reachable, done (moved to its next gen) */

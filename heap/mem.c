@@ -1,30 +1,94 @@
 /*
  * mem.c - accounted allocation: hp_malloc and friends count the usable
- * size of every block (malloc_usable_size, the bytes really taken) in a
- * process-wide counter, read as INFO used_memory. The counters are
- * relaxed atomics, since any thread may allocate; the allocations
- * themselves go through the seam in alloc.c, to jemalloc or the C
- * library's malloc (meson option `allocator`).
+ * size of every block (malloc_usable_size, the bytes really taken), read
+ * as INFO used_memory. Any thread may allocate, so each thread counts in
+ * a counter of its own (a plain load and store, no locked instruction on
+ * the hot path) and a read sums them; the allocations themselves go
+ * through the seam in alloc.c, to jemalloc or the C library's malloc
+ * (meson option `allocator`).
  */
 #include "heap.h"
 
+#include <assert.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "heap_int.h"
 
-/* Bytes currently allocated, and the largest value seen. Any thread:
- * relaxed atomics (a statistic, ordering nothing else). */
-static _Atomic size_t mem_used;
+/* jemalloc's sized free and size-class query, when it is the process's
+ * malloc (weak: absent from a libc build, where hp__free_sized falls back
+ * to hp_free). */
+extern void sdallocx(void *p, size_t n, int flags) __attribute__((weak));
+extern size_t nallocx(size_t n, int flags) __attribute__((weak));
+
+/* Threads with a counter of their own; later ones share the last slot,
+ * counted with atomic additions. A slot is a cache line, so threads
+ * never write the same line. Slots are never given back: a thread that
+ * ends leaves its net count (what it allocated minus what it freed,
+ * modulo 2^64: blocks freed by another thread make a slot "negative"),
+ * and the sum stays exact. */
+#define MEM_SLOTS 64
+
+/* A thread's counter rises by this much over its lowest value since it
+ * last looked before it brings the peak up to date (the peak then
+ * misses at most a short rise of less than this per thread between two
+ * reads of hp_mem_used / hp_mem_peak, which update it exactly). */
+#define PEAK_STEP ((size_t)64 << 10)
+
+typedef struct mem_slot {
+    _Atomic size_t used; /* written by the owner only (except shared) */
+    size_t mark;         /* owner's: its count when it last looked */
+    char pad[64 - sizeof(size_t) - sizeof(_Atomic size_t)];
+} mem_slot_t;
+
+static _Alignas(64) mem_slot_t slots[MEM_SLOTS + 1];
+static _Atomic unsigned nslots;      /* slots handed out (<= MEM_SLOTS) */
+/* initial-exec: the heap is linked into the executable, so its TLS is
+ * reached without a call to __tls_get_addr even when compiled as PIC */
+static _Thread_local mem_slot_t *my_slot
+    __attribute__((tls_model("initial-exec")));
 static _Atomic size_t mem_peak;
 
-/* Add n bytes to the counter and raise the peak if passed. */
-static void count_alloc(size_t n)
+/* The calling thread's slot, handed out on its first allocation. */
+static mem_slot_t *slot_get(void)
 {
-    size_t now =
-        atomic_fetch_add_explicit(&mem_used, n, memory_order_relaxed) + n;
+    unsigned i;
+
+    if (my_slot) return my_slot;
+    i = atomic_fetch_add_explicit(&nslots, 1, memory_order_relaxed);
+    if (i >= MEM_SLOTS) {
+        atomic_store_explicit(&nslots, MEM_SLOTS, memory_order_relaxed);
+        i = MEM_SLOTS; /* the shared one */
+    }
+    my_slot = &slots[i];
+    return my_slot;
+}
+
+/* Whether slot s is the shared overflow slot. */
+static int slot_shared(const mem_slot_t *s)
+{
+    return s == &slots[MEM_SLOTS];
+}
+
+/* The sum of every counter: bytes allocated now. */
+static size_t mem_sum(void)
+{
+    unsigned n = atomic_load_explicit(&nslots, memory_order_relaxed);
+    size_t sum = atomic_load_explicit(&slots[MEM_SLOTS].used,
+                                      memory_order_relaxed);
+
+    if (n > MEM_SLOTS) n = MEM_SLOTS;
+    for (unsigned i = 0; i < n; i++)
+        sum += atomic_load_explicit(&slots[i].used, memory_order_relaxed);
+    return sum;
+}
+
+/* Raise the peak to now if passed. */
+static void peak_raise(size_t now)
+{
     size_t peak = atomic_load_explicit(&mem_peak, memory_order_relaxed);
 
     while (now > peak && !atomic_compare_exchange_weak_explicit(
@@ -33,10 +97,39 @@ static void count_alloc(size_t n)
     }
 }
 
-/* Take n bytes off the counter. */
+/* Add n bytes to the calling thread's counter; bring the peak up to date
+ * when the counter rose PEAK_STEP since the thread last looked. */
+static void count_alloc(size_t n)
+{
+    mem_slot_t *s = slot_get();
+    size_t now;
+
+    if (slot_shared(s)) {
+        atomic_fetch_add_explicit(&s->used, n, memory_order_relaxed);
+        peak_raise(mem_sum());
+        return;
+    }
+    now = atomic_load_explicit(&s->used, memory_order_relaxed) + n;
+    atomic_store_explicit(&s->used, now, memory_order_relaxed);
+    if ((int64_t)(now - s->mark) >= (int64_t)PEAK_STEP) {
+        s->mark = now;
+        peak_raise(mem_sum());
+    }
+}
+
+/* Take n bytes off the calling thread's counter. */
 static void count_free(size_t n)
 {
-    atomic_fetch_sub_explicit(&mem_used, n, memory_order_relaxed);
+    mem_slot_t *s = slot_get();
+    size_t now;
+
+    if (slot_shared(s)) {
+        atomic_fetch_sub_explicit(&s->used, n, memory_order_relaxed);
+        return;
+    }
+    now = atomic_load_explicit(&s->used, memory_order_relaxed) - n;
+    atomic_store_explicit(&s->used, now, memory_order_relaxed);
+    if ((int64_t)(now - s->mark) < 0) s->mark = now;
 }
 
 /* Usable size of a block from hp_malloc (0 for NULL). Any thread. */
@@ -89,24 +182,97 @@ void *hp_realloc(void *p, size_t n)
     return q;
 }
 
-/* Release a block from hp_malloc; NULL does nothing. Any thread. */
+static int sized_free(void);
+
+/* Release a block from hp_malloc; NULL does nothing. Under jemalloc the
+ * block goes back through the sized free with the usable size just
+ * looked up for the count, sparing free() the same lookup. Any
+ * thread. */
 void hp_free(void *p)
 {
+    size_t n;
+
     if (!p) return;
-    count_free(hp_malloc_size(p));
-    free(p);
+    n = hp_malloc_size(p);
+    count_free(n);
+    if (sized_free())
+        sdallocx(p, n, 0);
+    else
+        free(p);
 }
 
-/* Bytes allocated now (INFO used_memory). Any thread. */
+/* Whether blocks are freed sized: jemalloc serves malloc (the build
+ * says so, and its entry points are there). */
+static int sized_free(void)
+{
+    return strncmp(HP_MEM_ALLOCATOR, "jemalloc-", 9) == 0 && sdallocx &&
+           nallocx;
+}
+
+/* Size classes of small requests, filled in as met (nallocx is a
+ * function call into jemalloc, this a load): 0 = not known yet. Any
+ * thread: every writer stores the same value. */
+#define CLASS_CACHE 512
+static _Atomic uint32_t class_cache[CLASS_CACHE];
+
+/* jemalloc's usable size for a request of n bytes. */
+static size_t size_class(size_t n)
+{
+    uint32_t c;
+
+    if (n >= CLASS_CACHE) return nallocx(n, 0);
+    c = atomic_load_explicit(&class_cache[n], memory_order_relaxed);
+    if (!c) {
+        c = (uint32_t)nallocx(n, 0);
+        atomic_store_explicit(&class_cache[n], c, memory_order_relaxed);
+    }
+    return c;
+}
+
+/* Free p, a block asked of hp_malloc or hp_calloc as n bytes in all
+ * (never resized), heap_int.h. Under jemalloc the usable size is n's size
+ * class, computed without touching the allocator's page map, and the
+ * sized free skips its lookup too; else as hp_free. Any thread. */
+void hp__free_sized(void *p, size_t n)
+{
+    size_t usable;
+
+    if (!p) return;
+    if (!sized_free()) {
+        hp_free(p);
+        return;
+    }
+    usable = size_class(n);
+    assert(usable == malloc_usable_size(p));
+    count_free(usable);
+    sdallocx(p, n, 0);
+}
+
+/* Bytes allocated now (INFO used_memory): the sum of the threads'
+ * counters, exact when no other thread is allocating meanwhile; the
+ * peak is brought up to it. Any thread. */
 size_t hp_mem_used(void)
 {
-    return atomic_load_explicit(&mem_used, memory_order_relaxed);
+    size_t now = mem_sum();
+
+    peak_raise(now);
+    return now;
 }
 
-/* Largest hp_mem_used seen (INFO used_memory_peak). Any thread. */
+/* Largest hp_mem_used seen (INFO used_memory_peak); at least the current
+ * count. Any thread. */
 size_t hp_mem_peak(void)
 {
+    peak_raise(mem_sum());
     return atomic_load_explicit(&mem_peak, memory_order_relaxed);
+}
+
+/* The calling thread's own counter (heap_int.h): what it allocated less
+ * what it freed, modulo 2^64. Differences of two reads are the bytes the
+ * thread took or gave back between them, whatever other threads do. */
+size_t hp__mem_local(void)
+{
+    return atomic_load_explicit(&slot_get()->used, memory_order_relaxed);
 }
 
 /* INFO mem_allocator: "jemalloc-<version>" when the build links jemalloc

@@ -52,7 +52,10 @@ hp_obj_t *hp__obj_alloc(size_t bytes, uint8_t encoding)
     assert(bytes >= sizeof(hp_obj_t));
     if (encoding >= HP_ENC_LISTPACK) {
         /* a container: its side-record slot goes in front (heap_int.h) */
-        void **blk = hp_malloc(HP_OBJ_PREFIX + bytes);
+        void **blk;
+
+        assert(bytes == sizeof(hp_obj_t));
+        blk = hp_malloc(HP_OBJ_CONTAINER_BLOCK);
 
         if (!blk) return NULL;
         blk[0] = NULL;
@@ -78,7 +81,7 @@ void hp__obj_discard(hp_obj_t *o)
 {
     if (!o) return;
     hp__obj_count_dead(o);
-    hp_free(hp__obj_block(o));
+    hp__obj_block_free(o);
 }
 
 /* o dies now (its refcount reached zero): it leaves the live counts. */
@@ -134,7 +137,7 @@ static void obj_free(hp_obj_t *o)
         hp__container_free(o); /* heap/container.c */
         break;
     }
-    hp_free(hp__obj_block(o));
+    hp__obj_block_free(o);
     if (side) hp__ref_drain(); /* decrefs queued by hp__side_obj_dying */
 }
 

@@ -84,10 +84,10 @@ void hp__side_maybe_drop(hp_side_t *s)
         s->nweak)
         return;
     o = s->obj;
-    hp_dict_free(s->elems);
-    hp_free(s->li);
+    if (s->elems) hp_dict_free(s->elems);
+    if (s->li) hp_free(s->li);
     o->flags &= (uint16_t)~HP_OF_SIDE;
-    hp_free(s);
+    hp__free_sized(s, sizeof(*s));
     if (o->flags & HP_OF_PREFIX) {
         *hp__obj_prefix(o) = NULL;
         return;
@@ -215,7 +215,7 @@ static struct hp_ref *ref_new(const char *key, size_t klen, const char *label,
 /* Free a reference block (already unlinked everywhere). */
 void hp__ref_free(struct hp_ref *r)
 {
-    hp_free(r);
+    hp__free_sized(r, sizeof(*r) + r->klen + r->llen + 2);
 }
 
 /* Release reference r held by container side s (already out of
@@ -327,8 +327,10 @@ void hp__ref_clear_all(hp_side_t *s)
         hp_dict_iter_fini(&it);
         hp_dict_free(d);
     }
-    hp_free(s->li); /* a list's bookkeeping went with them */
-    s->li = NULL;
+    if (s->li) { /* a list's bookkeeping went with them */
+        hp_free(s->li);
+        s->li = NULL;
+    }
 }
 
 /* o's refcount reached zero (object.c, before its body goes): weak
@@ -340,7 +342,7 @@ void hp__side_obj_dying(hp_obj_t *o)
 
     if (!s) return;
     s->pinned++;
-    hp__weak_clear_all(s);
+    if (s->weak_head) hp__weak_clear_all(s); /* the caller drains */
     hp__ref_clear_all(s);
     hp__gc_untrack(s);
     hp__gc_obj_freed(s);

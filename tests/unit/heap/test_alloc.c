@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "heap.h"
+#include "heap_int.h"
 #include "oom.h"
 
 static void test_alloc_malloc_counts_usable_size(void **state)
@@ -178,6 +179,67 @@ static void test_alloc_counts_from_many_threads(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* hp__free_sized takes off exactly what hp_malloc / hp_calloc counted
+ * (sizes around jemalloc's and glibc's class boundaries). */
+static void test_alloc_free_sized_counts(void **state)
+{
+    size_t base = hp_mem_used();
+
+    (void)state;
+    for (size_t n = 1; n <= 600; n += 7) {
+        void *p = hp_malloc(n), *q = hp_calloc(1, n);
+
+        assert_non_null(p);
+        assert_non_null(q);
+        assert_int_equal(hp_mem_used(),
+                         base + hp_malloc_size(p) + hp_malloc_size(q));
+        hp__free_sized(p, n);
+        hp__free_sized(q, n);
+        assert_int_equal(hp_mem_used(), base);
+    }
+    hp__free_sized(NULL, 8);
+    assert_int_equal(hp_mem_used(), base);
+}
+
+/* Thread body: free the block arg. */
+static void *free_it(void *arg)
+{
+    hp_free(arg);
+    return NULL;
+}
+
+/* Thread body: hold 1 MB, report, give it back. */
+static void *hold_mb(void *arg)
+{
+    void *p = hp_malloc(1 << 20);
+
+    *(size_t *)arg = p ? hp_mem_used() : 0;
+    hp_free(p);
+    return NULL;
+}
+
+/* Each thread counts on its own; the sum is exact at any quiet point and
+ * the peak saw another thread's rise; a block freed by another thread
+ * than the one that allocated it leaves the sum exact. */
+static void test_alloc_per_thread_counts(void **state)
+{
+    pthread_t th;
+    size_t base = hp_mem_used(), during = 0;
+    void *p;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th, NULL, hold_mb, &during), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(during >= base + (1 << 20));
+    assert_true(hp_mem_peak() >= during);
+    assert_int_equal(hp_mem_used(), base);
+    p = hp_malloc(4096);
+    assert_non_null(p);
+    assert_int_equal(pthread_create(&th, NULL, free_it, p), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(hp_mem_used(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +254,8 @@ int main(void)
         cmocka_unit_test(test_alloc_peak_follows_maximum),
         cmocka_unit_test(test_alloc_allocator_is_named),
         cmocka_unit_test(test_alloc_counts_from_many_threads),
+        cmocka_unit_test(test_alloc_free_sized_counts),
+        cmocka_unit_test(test_alloc_per_thread_counts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
