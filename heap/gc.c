@@ -824,3 +824,136 @@ void hp_gc_pace_charge(hp_gc_pacer_t *p, uint64_t start_us, uint64_t end_us)
     if (end_us > start_us) p->debt_us += end_us - start_us;
     if (end_us > p->last_us) p->last_us = end_us;
 }
+
+#ifdef GC_DEBUG
+/* ---------------------------------------------------------------------
+ * gc_debug consistency check of the collector's own state (heap_ref.h;
+ * heap/check.c checks the side records it reports).
+ * ------------------------------------------------------------------ */
+
+/* Walk list h (named name; generation g's, or g < 0 for a list of the
+ * collection) for hp__gc_check: links consistent, bounded
+ * by the tracked total (a loop is reported, not followed), every record
+ * tracked, in a generation, in the state the list and phase require;
+ * adds each to cnt[gen] and *total and reports it to w. */
+static void check_list(hp_check_walk_t *w, hp_side_t *h, int g,
+                       const char *name, size_t cnt[3], size_t *total)
+{
+    const int active = hp__gc_active && coll.phase != PH_ABORT;
+    size_t n = 0;
+
+    for (hp_side_t *s = h->gnext; s != h; s = s->gnext) {
+        if (!s || ++n > stats.tracked) {
+            hp__check_fail("gc: list %s broken or longer than the %zu "
+                           "tracked", name, stats.tracked);
+            return;
+        }
+        if (s->gnext->gprev != s)
+            hp__check_fail("gc: %s: side %p: next's prev is not it", name,
+                           (void *)s);
+        if (!s->tracked || s->gen > 2) {
+            hp__check_fail("gc: %s: side %p tracked %d gen %d", name,
+                           (void *)s, s->tracked, s->gen);
+            continue;
+        }
+        cnt[s->gen]++;
+        (*total)++;
+        w->side(w, s, 1);
+        if (g >= 0) {
+            if (s->gen != g)
+                hp__check_fail("gc: %s: side %p says gen %d", name,
+                               (void *)s, s->gen);
+            if (active && s->epoch == coll.epoch &&
+                s->state != HP_GCS_REACHED)
+                hp__check_fail("gc: %s: side %p of the collection in "
+                               "state %d, not reached", name, (void *)s,
+                               s->state);
+            if (active && s->epoch != coll.epoch && in_coll(s))
+                hp__check_fail("gc: %s: side %p belongs to the "
+                               "collection but was never seen", name,
+                               (void *)s);
+            continue;
+        }
+        if (!hp__gc_active) continue; /* reported as non-empty below */
+        if (!in_coll(s))
+            hp__check_fail("gc: %s: side %p is not of the collection "
+                           "(serial %llu, gen %d)", name, (void *)s,
+                           (unsigned long long)s->serial, s->gen);
+        if (h == &young) {
+            if (s->epoch == coll.epoch && s->state != HP_GCS_YOUNG)
+                hp__check_fail("gc: young: side %p in state %d",
+                               (void *)s, s->state);
+            continue;
+        }
+        if (s->epoch != coll.epoch)
+            hp__check_fail("gc: %s: side %p from another collection",
+                           name, (void *)s);
+        else if ((h == &scanned && s->state != HP_GCS_SCANNED) ||
+                 (h == &unreached && s->state != HP_GCS_UNREACHED) ||
+                 (h == &pending && s->state != HP_GCS_PENDING) ||
+                 (h == &doomed && s->state != HP_GCS_DOOMED &&
+                  s->state != HP_GCS_UNREACHED))
+            hp__check_fail("gc: %s: side %p in state %d", name, (void *)s,
+                           s->state);
+    }
+    if (h->gnext->gprev != h)
+        hp__check_fail("gc: list %s: sentinel links broken", name);
+}
+
+/* The lists that must be empty in the phase under way, as a mask of
+ * bits 1 young, 2 scanned, 4 unreached, 8 pending, 16 doomed. */
+static unsigned check_empty_mask(void)
+{
+    if (!hp__gc_active) return 31;
+    switch (coll.phase) {
+    case PH_SUBTRACT: return 4 | 8 | 16;
+    case PH_MARK: return 1 | 16;
+    case PH_CLEAR_WEAK: return 1 | 2 | 8;
+    case PH_CLEAR: return 1 | 2 | 4 | 8;
+    case PH_ABORT: return 16;
+    default: return 0;
+    }
+}
+
+/* gc_debug (heap_ref.h): every tracked side record is on exactly one
+ * list, the generation counts and the tracked total equal the lists,
+ * the states match the lists and the phase. */
+void hp__gc_check(hp_check_walk_t *w)
+{
+    static const char *names[] = {"young", "scanned", "unreached",
+                                  "pending", "doomed"};
+    hp_side_t *coll_lists[] = {&young, &scanned, &unreached, &pending,
+                               &doomed};
+    size_t cnt[3] = {0, 0, 0}, total = 0;
+    unsigned must_empty = check_empty_mask();
+
+    if (!lists_ready) {
+        if (stats.tracked || gen_count[0] || gen_count[1] || gen_count[2])
+            hp__check_fail("gc: %zu tracked before any list exists",
+                           stats.tracked);
+        return;
+    }
+    if (hp__gc_active != (coll.phase != PH_IDLE))
+        hp__check_fail("gc: active %d in phase %d", hp__gc_active,
+                       coll.phase);
+    for (int g = 0; g < 3; g++) {
+        char name[8] = "gen0";
+
+        name[3] = (char)('0' + g);
+        check_list(w, &gens[g], g, name, cnt, &total);
+    }
+    for (int i = 0; i < 5; i++) {
+        if ((must_empty >> i) & 1 && !list_empty(coll_lists[i]))
+            hp__check_fail("gc: list %s not empty in phase %d (active %d)",
+                           names[i], coll.phase, hp__gc_active);
+        check_list(w, coll_lists[i], -1, names[i], cnt, &total);
+    }
+    for (int g = 0; g < 3; g++)
+        if (cnt[g] != gen_count[g])
+            hp__check_fail("gc: gen%d count %zu but %zu on the lists", g,
+                           gen_count[g], cnt[g]);
+    if (total != stats.tracked)
+        hp__check_fail("gc: tracked total %zu but %zu on the lists",
+                       stats.tracked, total);
+}
+#endif

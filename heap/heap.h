@@ -4,8 +4,9 @@
  * Knows nothing of RESP, clients or libuv (ARCHITECTURE.md, HEAP.md).
  *
  * Threads: objects and dicts belong to the executor thread; refcounts are
- * plain integers, never atomics. Only the allocation counters (hp_malloc
- * and friends, hp_mem_used) may be used from any thread (relaxed atomics).
+ * plain integers, never atomics. Only the accounted allocator (hp_malloc
+ * and friends, hp_mem_used) may be used from any thread: each thread counts
+ * in its own slot, summed on read (heap/mem.c).
  *
  * Errors: constructors return NULL on out-of-memory; functions that can fail
  * return 0 or a negative errno (-ENOMEM, -EINVAL, -ERANGE). Nothing here

@@ -252,4 +252,15 @@ int64_t hp_gc_pace(hp_gc_pacer_t *p, uint64_t now_us, uint64_t activity,
 /* Charge p for a slice that ran from start_us to end_us. */
 void hp_gc_pace_charge(hp_gc_pacer_t *p, uint64_t start_us, uint64_t end_us);
 
+#ifdef GC_DEBUG
+/* -Dgc_debug=true builds only (heap/check.c): check every heap and
+ * collector invariant reachable from the collector's lists and the side
+ * records (lists and counts, side records, weak lists, refcounts against
+ * the strong references known, the container bodies holding references).
+ * Prints each violation to stderr; returns how many were found (0: all
+ * consistent). Costly: O(side records + their elements). Never changes
+ * the heap; its own memory comes from libc, not the accounted heap. */
+size_t hp_heap_check(void);
+#endif
+
 #endif /* GENCACHE_HEAP_HEAP_GC_H */

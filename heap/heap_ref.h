@@ -222,4 +222,23 @@ extern uint64_t hp__gc_weak_cleared;
 /* Totals for stats (ref.c). */
 extern size_t hp__ref_nstrong, hp__ref_nweak, hp__ref_weakly_referenced;
 
+#ifdef GC_DEBUG
+/* Consistency checks of -Dgc_debug=true builds (heap/check.c drives them
+ * through hp_heap_check). The walks below report every side record they
+ * hold to w->side (on_gc_list: it was found on a collector list) and
+ * every strong reference whose decref is put off to w->queued; each
+ * violation is reported with hp__check_fail. */
+typedef struct hp_check_walk {
+    void (*side)(struct hp_check_walk *w, hp_side_t *s, int on_gc_list);
+    void (*queued)(struct hp_check_walk *w, struct hp_ref *r);
+} hp_check_walk_t;
+/* Report one violation (printf format), counted by hp_heap_check. */
+void hp__check_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* gc.c: the collector's lists, counts and per-phase states. */
+void hp__gc_check(hp_check_walk_t *w);
+/* ref.c: the string side table and the decref queues. */
+void hp__ref_check(hp_check_walk_t *w);
+#endif
+
 #endif /* GENCACHE_HEAP_HEAP_REF_H */

@@ -866,3 +866,59 @@ void hp_ref_foreach(hp_obj_t *c, hp_ref_visit_fn fn, void *ud)
         ref_visit(fn, ud, e->v.ptr);
     hp_dict_iter_fini(&it);
 }
+
+#ifdef GC_DEBUG
+/* ---------------------------------------------------------------------
+ * gc_debug consistency check of ref.c's own state (heap_ref.h;
+ * heap/check.c checks the side records reported).
+ * ------------------------------------------------------------------ */
+
+/* gc_debug (heap_ref.h): between operations nothing is being installed
+ * or drained and no decref is queued but the put-off ones; each of those
+ * holds a strong reference (reported to w->queued). Every entry of the
+ * string side table is keyed by its string's address and is that
+ * string's side record (reported to w->side). */
+void hp__ref_check(hp_check_walk_t *w)
+{
+    hp_dict_iter_t it;
+    hp_dict_entry_t *e;
+
+    if (installing)
+        hp__check_fail("ref: a reference is still being installed");
+    if (draining) hp__check_fail("ref: a drain is still running");
+    if (release_queue)
+        hp__check_fail("ref: decrefs queued and not drained");
+    for (struct hp_ref *r = held_queue; r; r = r->wnext) {
+        if (r->strength != HP_REF_STRONG || !r->target) {
+            hp__check_fail("ref: put-off decref %p: strength %d target %p",
+                           (void *)r, r->strength, (void *)r->target);
+            continue;
+        }
+        w->queued(w, r);
+    }
+    if (!sides) return;
+    if (hp_dict_size(sides) == 0)
+        hp__check_fail("ref: empty side table kept");
+    hp_dict_iter_init(&it, sides, 1); /* safe: the walk's finds rehash */
+    while ((e = hp_dict_iter_next(&it))) {
+        hp_side_t *s = e->v.ptr;
+        hp_obj_t *o;
+
+        if (e->keylen != sizeof(o) || !s) {
+            hp__check_fail("ref: side table entry of %u bytes, side %p",
+                           e->keylen, (void *)s);
+            continue;
+        }
+        memcpy(&o, e->key, sizeof(o));
+        if (s->obj != o || !(o->flags & HP_OF_SIDE) ||
+            (o->flags & HP_OF_PREFIX)) {
+            hp__check_fail("ref: side table entry of %p holds side %p of "
+                           "%p (flags 0x%x)", (void *)o, (void *)s,
+                           (void *)s->obj, o->flags);
+            continue;
+        }
+        w->side(w, s, 0);
+    }
+    hp_dict_iter_fini(&it);
+}
+#endif

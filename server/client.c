@@ -601,6 +601,9 @@ static void call(srv_client_t *c, srv_command_t *cmd)
     cmd->proc(c);
     srv.current_client = outer;
     call_depth--;
+#ifdef GC_DEBUG
+    if (call_depth == 0) srv_gc_debug_check("a command");
+#endif
     clock_us = srv_ustime_now();
     dur = clock_us - start;
     if (dur < 0)

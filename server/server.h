@@ -758,6 +758,14 @@ size_t srv_db_free_pending(void);
 int srv_db_free_step(int64_t budget_us);
 enum { SRV_GC_DONE, SRV_GC_MORE, SRV_GC_WAIT };
 int srv_gc_idle_turn(void);
+#ifdef GC_DEBUG
+/* -Dgc_debug=true builds (t_gc.c): run hp_heap_check after a command or
+ * a collector slice (where names it) and abort on a violation. A check
+ * that took t us is skipped for the next t us, so a big heap costs at
+ * most about half the executor's time; a small one is checked every
+ * time. */
+void srv_gc_debug_check(const char *where);
+#endif
 /* Weak elements vanishing: register the heap's clear callback (startup),
  * publish the queued events (before sleeping), free it all (shutdown). */
 void srv_ref_init(void);

@@ -13,6 +13,11 @@
 
 #include "commands.h"
 
+#ifdef GC_DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+#endif
+
 static hp_gc_pacer_t pacer;
 
 /* Microseconds of the loop's monotonic clock, read now. */
@@ -40,6 +45,9 @@ int srv_gc_idle_turn(void)
 
     if (!hp_gc_in_progress() && !hp_gc_due()) {
         more = hp_gc_step(budget);
+#ifdef GC_DEBUG
+        srv_gc_debug_check("a deferred-free slice");
+#endif
         if (!more)
             return SRV_GC_DONE;
         return hp_free_pending() > 0 ? SRV_GC_MORE : SRV_GC_WAIT;
@@ -58,8 +66,32 @@ int srv_gc_idle_turn(void)
     more = hp_gc_step(budget);
     t1 = mono_us();
     hp_gc_pace_charge(&pacer, t0, t1);
+#ifdef GC_DEBUG
+    srv_gc_debug_check("a collector slice");
+#endif
     return more ? SRV_GC_MORE : SRV_GC_DONE;
 }
+
+#ifdef GC_DEBUG
+/* server.h: the gc_debug check after a command or slice (where). Aborts
+ * with the violations on stderr when the heap is inconsistent. */
+void srv_gc_debug_check(const char *where)
+{
+    static uint64_t next_us;
+    uint64_t t0 = mono_us(), t1;
+    size_t bad;
+
+    if (t0 < next_us) return;
+    bad = hp_heap_check();
+    t1 = mono_us();
+    next_us = t1 + (t1 - t0);
+    if (bad == 0) return;
+    fprintf(stderr, "gc_debug: %zu heap/collector invariant violations "
+            "after %s: aborting\n", bad, where);
+    fflush(stderr);
+    abort();
+}
+#endif
 
 /* Copy srv.cfg's gc-* values into hp_gc_config (config load, CONFIG SET,
  * the GC subcommands that change them). */
