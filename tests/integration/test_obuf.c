@@ -3,8 +3,9 @@
  * hard limit cuts off a client that pipelines GETs of a big value without
  * reading (others keep working, the server's memory stays bounded), the
  * soft limit after its seconds, the default normal limits never cut,
- * CLIENT LIST shows the pending output (omem, obl, oll), and a
- * transaction cut mid-way still runs whole.
+ * CLIENT LIST shows the pending output (omem, obl, oll), a client's
+ * output buffer is kept between pipelines but given back once the client
+ * is idle, and a transaction cut mid-way still runs whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +253,57 @@ static void test_client_list_output_fields(void **state)
     close(fd);
 }
 
+/* Whether the server under test runs I/O threads (the harness passes
+ * GENCACHE_IO_THREADS on as --io-threads). */
+static int threaded(void)
+{
+    const char *t = getenv("GENCACHE_IO_THREADS");
+
+    return t && atoi(t) > 0;
+}
+
+/* A pipeline of two GETs of a 100 KB value leaves a 200 KB output buffer
+ * that is kept for the next pipeline (regrowing it every time faulted its
+ * pages in again), and the cron gives it back after 2 s of idleness. */
+static void test_output_buffer_kept_then_released(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *k = th_connect(s);
+    size_t n = 100 * 1024;
+    char *v = malloc(n);
+    redisReply *r;
+    char *line;
+    long long mem = 0;
+
+    assert_non_null(v);
+    memset(v, 'v', n);
+    th_expect_status(k, "OK", "CLIENT SETNAME keeper");
+    r = th_cmd(k, "SET v100k %b", v, n);
+    freeReplyObject(r);
+    free(v);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(redisAppendCommand(k, "GET v100k"), REDIS_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(redisGetReply(k, (void **)&r), REDIS_OK);
+        assert_int_equal(r->len, (long long)n);
+        freeReplyObject(r);
+    }
+    line = client_line(s->ctx, "name=keeper");
+    assert_non_null(line);
+    if (!threaded())
+        assert_true(line_field(line, "tot-mem") > 200LL * 1024);
+    free(line);
+    for (int i = 0; i < 60 && (mem == 0 || mem > 64 * 1024); i++) {
+        usleep(100000);
+        line = client_line(s->ctx, "name=keeper");
+        assert_non_null(line);
+        mem = line_field(line, "tot-mem");
+        free(line);
+    }
+    assert_true(mem < 64 * 1024);
+    redisFree(k);
+}
+
 static void test_transaction_completes_when_cut(void **state)
 {
     th_server_t *s = *state;
@@ -297,6 +349,8 @@ int main(void)
         cmocka_unit_test_setup(test_soft_limit_after_seconds,
                                th_test_setup),
         cmocka_unit_test_setup(test_client_list_output_fields,
+                               th_test_setup),
+        cmocka_unit_test_setup(test_output_buffer_kept_then_released,
                                th_test_setup),
         cmocka_unit_test_setup(test_transaction_completes_when_cut,
                                th_test_setup),
