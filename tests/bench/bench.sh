@@ -69,13 +69,8 @@ case "$csv" in "" | /*) ;; *) csv=$PWD/$csv ;; esac
 export CSV=$csv
 
 # The meson build type of the binary, when it lives in a meson build dir.
-btype=unknown
-info=$(dirname "$(dirname "$bin")")/meson-info/intro-buildoptions.json
-if [ -f "$info" ]; then
-    btype=$(python3 -c 'import json, sys
-print(next(o["value"] for o in json.load(open(sys.argv[1]))
-           if o["name"] == "buildtype"))' "$info")
-fi
+. "$here/buildtype.sh"
+btype=$(bench_buildtype "$bin")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-bench-XXXXXX")
 pids=()

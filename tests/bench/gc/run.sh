@@ -46,12 +46,7 @@ trap 'rm -rf "$work"' EXIT
     -o "$work/gcload" "$here/gcload.c" -lhiredis
 export GCLOAD=$work/gcload
 
-btype=unknown
-info=$(dirname "$(dirname "$bin")")/meson-info/intro-buildoptions.json
-if [ -f "$info" ]; then
-    btype=$(python3 -c 'import json, sys
-print(next(o["value"] for o in json.load(open(sys.argv[1]))
-           if o["name"] == "buildtype"))' "$info")
-fi
+. "$here/../buildtype.sh"
+btype=$(bench_buildtype "$bin")
 echo "# gencached buildtype: $btype"
 python3 "$here/gcbench.py"
