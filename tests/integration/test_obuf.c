@@ -5,7 +5,8 @@
  * soft limit after its seconds, the default normal limits never cut,
  * CLIENT LIST shows the pending output (omem, obl, oll), a client's
  * output buffer is kept between pipelines but given back once the client
- * is idle, and a transaction cut mid-way still runs whole.
+ * is idle, a pipeline of big replies written mid-batch arrives whole and
+ * in order, and a transaction cut mid-way still runs whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -304,6 +305,44 @@ static void test_output_buffer_kept_then_released(void **state)
     redisFree(k);
 }
 
+/* A pipeline whose replies pass the size at which the server writes
+ * mid-batch (256 KB), read only after a pause so the socket fills and
+ * those writes are partial or refused: every reply arrives whole and in
+ * request order, interleaved small replies included. */
+static void test_big_pipeline_replies_whole_in_order(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *k = th_connect(s);
+    const int n = 24;
+    redisReply *r;
+
+    set_big(s->ctx);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(redisAppendCommand(k, "GET big"), REDIS_OK);
+        assert_int_equal(redisAppendCommand(k, "INCR seq"), REDIS_OK);
+    }
+    assert_int_equal(redisAppendCommand(k, "LRANGE nolist 0 -1"), REDIS_OK);
+    usleep(300000);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(redisGetReply(k, (void **)&r), REDIS_OK);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        assert_int_equal(r->len, BIG);
+        assert_int_equal(r->str[0], 'x');
+        assert_int_equal(r->str[BIG - 1], 'x');
+        freeReplyObject(r);
+        assert_int_equal(redisGetReply(k, (void **)&r), REDIS_OK);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        assert_int_equal(r->integer, i + 1);
+        freeReplyObject(r);
+    }
+    assert_int_equal(redisGetReply(k, (void **)&r), REDIS_OK);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 0);
+    freeReplyObject(r);
+    th_expect_int(k, n + 1, "INCR seq");
+    redisFree(k);
+}
+
 static void test_transaction_completes_when_cut(void **state)
 {
     th_server_t *s = *state;
@@ -351,6 +390,8 @@ int main(void)
         cmocka_unit_test_setup(test_client_list_output_fields,
                                th_test_setup),
         cmocka_unit_test_setup(test_output_buffer_kept_then_released,
+                               th_test_setup),
+        cmocka_unit_test_setup(test_big_pipeline_replies_whole_in_order,
                                th_test_setup),
         cmocka_unit_test_setup(test_transaction_completes_when_cut,
                                th_test_setup),
