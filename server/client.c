@@ -830,6 +830,10 @@ static void client_run_batches(srv_client_t *c)
             resp_cmd_t rc = {bc->argc, bc->argv, bc->inline_cmd};
 
             srv_client_execute(c, &rc);
+            /* As client_write_early: hand big output over mid-batch. */
+            if (c->out.len >= OUT_EARLY && !c->out.oom &&
+                !(c->flags & SRV_CLIENT_CLOSE_ASAP))
+                (void)srv_io_send_out(c); /* -ENOMEM: sent later */
             continue;
         }
         if (b->error_rc)

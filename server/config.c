@@ -36,7 +36,8 @@
                                  when the value changes */
 
 #define ERRSZ 256
-#define VALSZ 16384 /* longest value text (requirepass, paths) */
+#define VALSZ 16384 /* first try for a value's text, and the longest
+                       bind list */
 
 /* A staged value: parsed, not yet stored. Owns s and d. */
 typedef struct cval {
@@ -596,8 +597,9 @@ static int obl_parse_group(char **w, cval_t *v, char *err)
 static int obl_parse(const cdef_t *d, const char *s, cval_t *v, char *err)
 {
     char *copy = xstrdup(s);
-    char *w[64];
-    int n = split_words(copy, w, 64), rc = 0;
+    int max = (int)(strlen(s) / 2 + 1);
+    char **w = malloc((size_t)max * sizeof(*w));
+    int n = w ? split_words(copy, w, max) : -1, rc = 0;
 
     memcpy(v->obl, srv.cfg.obuf_limits, sizeof(v->obl));
     if (n <= 0 || n % 4 != 0) {
@@ -607,6 +609,7 @@ static int obl_parse(const cdef_t *d, const char *s, cval_t *v, char *err)
     }
     for (int i = 0; rc == 0 && i < n; i += 4)
         rc = obl_parse_group(w + i, v, err);
+    free(w);
     free(copy);
     return rc;
 }
@@ -655,8 +658,9 @@ static const ctype_ops_t t_obl = {obl_parse, obl_fetch, obl_store,
 static int pct_parse(const cdef_t *d, const char *s, cval_t *v, char *err)
 {
     char *copy = xstrdup(s);
-    char *w[128];
-    int n = split_words(copy, w, 128), rc = 0;
+    int max = (int)(strlen(s) / 2 + 1);
+    char **w = malloc((size_t)max * sizeof(*w));
+    int n = w ? split_words(copy, w, max) : -1, rc = 0;
 
     if (n < 0) {
         snprintf(err, ERRSZ, "Invalid latency-tracking-info-percentiles "
@@ -664,6 +668,10 @@ static int pct_parse(const cdef_t *d, const char *s, cval_t *v, char *err)
         rc = -1;
     }
     v->d = calloc(n > 0 ? (size_t)n : 1, sizeof(double));
+    if (rc == 0 && !v->d) {
+        snprintf(err, ERRSZ, "out of memory");
+        rc = -1;
+    }
     for (int i = 0; rc == 0 && i < n; i++) {
         double x;
 
@@ -679,6 +687,7 @@ static int pct_parse(const cdef_t *d, const char *s, cval_t *v, char *err)
             v->d[v->nd++] = x;
         }
     }
+    free(w);
     free(copy);
     return rc;
 }
@@ -931,16 +940,40 @@ static int stage(const cdef_t *d, const char *s, cval_t *v, char *err)
     return 0;
 }
 
-/* Current value of d as text (CONFIG GET form, or file form). */
-static void current_text(const cdef_t *d, char *buf, size_t size,
-                         int rewrite)
+/* v as text (CONFIG GET form, or file form) in a buffer large enough
+ * for all of it: a format stops a few bytes short of its buffer's end
+ * when the text does not fit, so a text that comes that close is made
+ * again in a buffer twice as large. Returns a new string (aborts when
+ * out of memory, as xstrdup). */
+static char *format_text(const cdef_t *d, const cval_t *v, int rewrite)
+{
+    for (size_t size = VALSZ;; size *= 2) {
+        char *buf = malloc(size);
+
+        if (!buf) {
+            fprintf(stderr, "gencached: out of memory\n");
+            abort();
+        }
+        buf[0] = '\0';
+        d->ops->format(d, v, buf, size, rewrite);
+        if (strlen(buf) + 8 < size)
+            return buf;
+        free(buf);
+    }
+}
+
+/* Current value of d as text (CONFIG GET form, or file form). Returns a
+ * new string. */
+static char *current_text(const cdef_t *d, int rewrite)
 {
     cval_t v;
+    char *text;
 
     memset(&v, 0, sizeof(v));
     d->ops->fetch(d, &v);
-    d->ops->format(d, &v, buf, size, rewrite);
+    text = format_text(d, &v, rewrite);
     cval_clear(&v);
+    return text;
 }
 
 /* ---------------------------------------------------------------------
@@ -1007,21 +1040,28 @@ int srv_config_set_value(const char *name, const char *value, char *err,
 }
 
 /* Contract in server.h. */
+const char *srv_config_name(size_t i)
+{
+    return i < N_DIRECTIVES ? directives[i].name : NULL;
+}
+
+/* Contract in server.h. */
 int srv_config_get_value(const char *name, char *buf, size_t size)
 {
     const cdef_t *d = lookup(name, strlen(name));
+    char *text;
 
     if (!d)
         return -ENOENT;
-    current_text(d, buf, size, 0);
+    text = current_text(d, 0);
+    snprintf(buf, size, "%s", text);
+    free(text);
     return 0;
 }
 
 /* ---------------------------------------------------------------------
  * Config text: line splitting as sdssplitargs
  * ------------------------------------------------------------------ */
-
-#define MAX_ARGS 64
 
 /* Value of a hex digit, or -1. */
 static int hexval(int c)
@@ -1091,9 +1131,10 @@ static int split_squoted(const char **pp, char *out, size_t *o)
     return 0;
 }
 
-/* Split line into words in place-owned storage `store` (at least
- * strlen(line)+MAX_ARGS bytes). Returns the count, or -1 for unbalanced
- * quotes or too many words. */
+/* Split line into words: argv[i] point into store, which has room for
+ * every word's bytes and NUL (strlen(line) + 1 bytes); argv has room
+ * for every word (strlen(line) / 2 + 1). Returns the count, or -1 for
+ * unbalanced quotes. */
 static int split_line(const char *line, char *store, char **argv)
 {
     const char *p = line;
@@ -1105,8 +1146,6 @@ static int split_line(const char *line, char *store, char **argv)
             p++;
         if (*p == '\0')
             return argc;
-        if (argc == MAX_ARGS)
-            return -1;
         argv[argc++] = store + o;
         while (*p && !isspace((unsigned char)*p)) {
             int rc = 0;
@@ -1127,6 +1166,27 @@ static int split_line(const char *line, char *store, char **argv)
     }
 }
 
+/* Split line as split_line into new arrays: *argvp and the words' bytes
+ * *storep, both for the caller to free. Returns the count, -1 for
+ * unbalanced quotes, or -ENOMEM (nothing to free then). */
+static int split_new(const char *line, char ***argvp, char **storep)
+{
+    size_t len = strlen(line);
+    /* A word takes at least one byte and a separator ("" takes two), and
+     * its copy at most its bytes and a NUL. */
+    char **argv = malloc((len / 2 + 2) * sizeof(*argv));
+    char *store = malloc(len + 2);
+
+    if (!argv || !store) {
+        free(argv);
+        free(store);
+        return -ENOMEM;
+    }
+    *argvp = argv;
+    *storep = store;
+    return split_line(line, store, argv);
+}
+
 /* ---------------------------------------------------------------------
  * Loading config text and files
  * ------------------------------------------------------------------ */
@@ -1134,15 +1194,23 @@ static int split_line(const char *line, char *store, char **argv)
 static int load_file(const char *path, char *err, size_t errsize,
                      int depth);
 
-/* Join argv[1..argc-1] with spaces into buf. */
-static void join_words(int argc, char **argv, char *buf, size_t size)
+/* argv[1..argc-1] joined with spaces. Returns a new string, or NULL
+ * when out of memory. */
+static char *join_words(int argc, char **argv)
 {
-    size_t o = 0;
+    size_t size = 1, o = 0;
+    char *buf;
 
+    for (int i = 1; i < argc; i++)
+        size += strlen(argv[i]) + 1;
+    buf = malloc(size);
+    if (!buf)
+        return NULL;
     buf[0] = '\0';
-    for (int i = 1; i < argc && o < size; i++)
+    for (int i = 1; i < argc; i++)
         o += (size_t)snprintf(buf + o, size - o, "%s%s", i > 1 ? " " : "",
                               argv[i]);
+    return buf;
 }
 
 /* Apply one split line. 0, or -1 with the reason in reason. */
@@ -1150,8 +1218,9 @@ static int apply_line(int argc, char **argv, char *reason, int depth,
                       char *err, size_t errsize)
 {
     const cdef_t *d;
-    char joined[VALSZ];
+    char *joined;
     cval_t v;
+    int rc;
 
     if (eq_nocase(argv[0], "include") && argc == 2) {
         if (load_file(argv[1], err, errsize, depth + 1) != 0)
@@ -1168,8 +1237,14 @@ static int apply_line(int argc, char **argv, char *reason, int depth,
         snprintf(reason, ERRSZ, "wrong number of arguments");
         return -1;
     }
-    join_words(argc, argv, joined, sizeof(joined));
-    if (stage(d, joined, &v, reason) != 0)
+    joined = join_words(argc, argv);
+    if (!joined) {
+        snprintf(reason, ERRSZ, "out of memory");
+        return -1;
+    }
+    rc = stage(d, joined, &v, reason);
+    free(joined);
+    if (rc != 0)
         return -1;
     d->ops->store(d, &v);
     return 0;
@@ -1179,7 +1254,7 @@ static int apply_line(int argc, char **argv, char *reason, int depth,
 static int load_line(char *line, int lineno, char *err, size_t errsize,
                      int depth)
 {
-    char *argv[MAX_ARGS];
+    char **argv;
     char reason[ERRSZ];
     char *store;
     size_t len;
@@ -1192,10 +1267,9 @@ static int load_line(char *line, int lineno, char *err, size_t errsize,
         line[--len] = '\0';
     if (len == 0 || line[0] == '#')
         return 0;
-    store = malloc(len + MAX_ARGS + 1);
-    if (!store)
+    argc = split_new(line, &argv, &store);
+    if (argc == -ENOMEM)
         return -ENOMEM;
-    argc = split_line(line, store, argv);
     if (argc < 0) {
         snprintf(reason, sizeof(reason), "Unbalanced quotes in "
                  "configuration line");
@@ -1205,6 +1279,7 @@ static int load_line(char *line, int lineno, char *err, size_t errsize,
                                         errsize);
     }
     free(store);
+    free(argv);
     if (rc == -1)
         snprintf(err, errsize, "Reading the configuration file, at line "
                  "%d\n>>> '%s'\n%s", lineno, line, reason);
@@ -1265,7 +1340,7 @@ static char *read_stream(FILE *f)
 /* Read a file into a malloc'd string; NULL with err set on failure. */
 static char *read_file_text(const char *path, char *err, size_t errsize)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    FILE *f = fopen(path, "r");
     char *text;
 
     if (!f) {
@@ -1274,8 +1349,7 @@ static char *read_file_text(const char *path, char *err, size_t errsize)
         return NULL;
     }
     text = read_stream(f);
-    if (f != stdin)
-        fclose(f);
+    fclose(f);
     if (!text)
         snprintf(err, errsize, "Fatal error, can't read config file '%s'",
                  path);
@@ -1544,7 +1618,6 @@ void cmd_config_get(srv_client_t *c)
 {
     get_match_t m[N_DIRECTIVES];
     int64_t n = 0;
-    char value[VALSZ];
 
     memset(m, 0, sizeof(m));
     for (int i = 2; i < c->argc; i++)
@@ -1554,20 +1627,22 @@ void cmd_config_get(srv_client_t *c)
     srv_reply_map_len(c, n);
     for (size_t i = 0; i < N_DIRECTIVES; i++) {
         const cdef_t *d = &directives[i];
+        char *value;
 
         if (!m[i].which)
             continue;
-        current_text(d, value, sizeof(value), 0);
+        value = current_text(d, 0);
         if (m[i].which & 4) {
             const resp_slice_t *a = &c->argv[m[i].exact_arg];
 
             get_reply_pair(c, a->ptr, a->len, value);
-            continue;
+        } else {
+            if (m[i].which & 1)
+                get_reply_pair(c, d->name, strlen(d->name), value);
+            if (m[i].which & 2)
+                get_reply_pair(c, d->alias, strlen(d->alias), value);
         }
-        if (m[i].which & 1)
-            get_reply_pair(c, d->name, strlen(d->name), value);
-        if (m[i].which & 2)
-            get_reply_pair(c, d->alias, strlen(d->alias), value);
+        free(value);
     }
 }
 
@@ -1623,11 +1698,12 @@ static int set_lookup_all(srv_client_t *c, int npairs, const cdef_t **defs)
  * in CONFIG GET form). */
 static int staged_is_current(const cdef_t *d, const cval_t *v)
 {
-    char cur[VALSZ], staged[VALSZ];
+    char *cur = current_text(d, 0), *staged = format_text(d, v, 0);
+    int same = strcmp(cur, staged) == 0;
 
-    current_text(d, cur, sizeof(cur), 0);
-    d->ops->format(d, v, staged, sizeof(staged), 0);
-    return strcmp(cur, staged) == 0;
+    free(cur);
+    free(staged);
+    return same;
 }
 
 /* Stage every value. 0, or -1 after replying the error (nothing kept). */
@@ -1805,50 +1881,65 @@ void cmd_config(srv_client_t *c)
 
 #define REWRITE_SIGNATURE "# Generated by CONFIG REWRITE"
 
-/* The line for d ("name value") into buf. */
-static void rewrite_line(const cdef_t *d, char *buf, size_t size)
+/* Write the line for d ("name value") to f. */
+static void rewrite_line(FILE *f, const cdef_t *d)
 {
-    char value[VALSZ];
+    char *value = current_text(d, 1);
 
-    current_text(d, value, sizeof(value), 1);
-    snprintf(buf, size, "%s %s", d->name, value);
+    fprintf(f, "%s %s\n", d->name, value);
+    free(value);
 }
 
 /* True when d's current value equals its default. */
 static int is_default(const cdef_t *d)
 {
-    char cur[VALSZ], def[VALSZ], err[ERRSZ];
+    char err[ERRSZ];
+    char *cur, *def;
     cval_t v;
+    int same;
 
     if (d->ops == &t_dir)
         return 0;
-    current_text(d, cur, sizeof(cur), 1);
     if (stage(d, d->dflt, &v, err) != 0)
         return 0;
-    d->ops->format(d, &v, def, sizeof(def), 1);
+    cur = current_text(d, 1);
+    def = format_text(d, &v, 1);
     cval_clear(&v);
-    return strcmp(cur, def) == 0;
+    same = strcmp(cur, def) == 0;
+    free(cur);
+    free(def);
+    return same;
 }
 
-/* The directive a config line sets, or NULL (comment, include, ...). */
+/* The directive a config line sets, or NULL (comment, include, a line
+ * that does not split). The first word is read as the loader reads it,
+ * so "port" in quotes or escaped is port. */
 static const cdef_t *line_directive(const char *line)
 {
     const char *p = line;
-    size_t n;
+    const cdef_t *d = NULL;
+    char **argv;
+    char *store;
+    int argc;
 
     while (isspace((unsigned char)*p))
         p++;
     if (*p == '#' || *p == '\0')
         return NULL;
-    n = strcspn(p, " \t\r\n");
-    return lookup(p, n);
+    argc = split_new(p, &argv, &store);
+    if (argc == -ENOMEM)
+        return NULL;
+    if (argc > 0)
+        d = lookup(argv[0], strlen(argv[0]));
+    free(store);
+    free(argv);
+    return d;
 }
 
 /* Write the kept/updated lines of the old file to f; marks seen[]. */
 static int rewrite_old_lines(FILE *f, char *old, unsigned char *seen,
                              int *has_sig)
 {
-    char line[VALSZ + 128];
     char *next;
 
     for (char *l = old; *l; l = next) {
@@ -1869,8 +1960,7 @@ static int rewrite_old_lines(FILE *f, char *old, unsigned char *seen,
         }
         if (seen[d - directives]++)
             continue;
-        rewrite_line(d, line, sizeof(line));
-        fprintf(f, "%s\n", line);
+        rewrite_line(f, d);
     }
     return ferror(f) ? -EIO : 0;
 }
@@ -1879,8 +1969,6 @@ static int rewrite_old_lines(FILE *f, char *old, unsigned char *seen,
 static void rewrite_new_lines(FILE *f, const unsigned char *seen,
                               int has_sig)
 {
-    char line[VALSZ + 128];
-
     for (size_t i = 0; i < N_DIRECTIVES; i++) {
         const cdef_t *d = &directives[i];
 
@@ -1890,13 +1978,12 @@ static void rewrite_new_lines(FILE *f, const unsigned char *seen,
             fprintf(f, "\n%s\n", REWRITE_SIGNATURE);
             has_sig = 1;
         }
-        rewrite_line(d, line, sizeof(line));
-        fprintf(f, "%s\n", line);
+        rewrite_line(f, d);
     }
 }
 
-/* Rewrite path in place. 0 or a negative errno. */
-static int rewrite_file(const char *path)
+/* Contract in server.h. */
+int srv_config_rewrite_file(const char *path)
 {
     unsigned char seen[N_DIRECTIVES];
     char tmp[4096], err[ERRSZ];
@@ -1937,7 +2024,7 @@ void cmd_config_rewrite(srv_client_t *c)
                         "file");
         return;
     }
-    rc = rewrite_file(srv.cfg.configfile);
+    rc = srv_config_rewrite_file(srv.cfg.configfile);
     if (rc != 0) {
         srv_log(SRV_LOG_WARNING, "CONFIG REWRITE failed: %s",
                 strerror(-rc));

@@ -615,6 +615,13 @@ int srv_config_set_value(const char *name, const char *value, char *err,
 /* Current value of a directive as CONFIG GET shows it, into buf.
  * 0, or -ENOENT for an unknown name. */
 int srv_config_get_value(const char *name, char *buf, size_t size);
+/* Name of the i-th directive (table order, from 0), or NULL past the
+ * last one (borrowed, static). */
+const char *srv_config_name(size_t i);
+/* CONFIG REWRITE of the file at path: its directive lines get the
+ * current values, changed directives it lacks are appended. 0 or a
+ * negative errno. */
+int srv_config_rewrite_file(const char *path);
 
 /* ---------------------------------------------------------------------
  * Slowlog and latency (slowlog.c)

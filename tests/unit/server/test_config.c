@@ -395,6 +395,120 @@ static void test_config_sample_file(void **state)
 #endif
 }
 
+/* Load the text of path from defaults (the rewrite round trips). */
+static void reload_file(const char *path)
+{
+    char err[1024], *text;
+    FILE *f = fopen(path, "r");
+    long len;
+
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    len = ftell(f);
+    assert_true(len >= 0);
+    rewind(f);
+    text = calloc(1, (size_t)len + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    srv_config_init_defaults();
+    assert_int_equal(srv_config_load_string(text, err, sizeof(err)), 0);
+    free(text);
+}
+
+/* Found by fuzz_config: CONFIG REWRITE read a line's directive as its
+ * raw first word, so a quoted or escaped name was kept as an unknown
+ * line, after the earlier "port" line had taken the final value: the
+ * rewritten file loaded back port 2. */
+static void test_config_rewrite_quoted_name(void **state)
+{
+    const char *text = "port 1\n\"port\" 2\nport 3\n"
+                       "hz 5\n\"\\x68z\"\t7\n";
+    const char *path = write_temp(0, text);
+    char err[512];
+
+    assert_int_equal(srv_config_load_string(text, err, sizeof(err)), 0);
+    assert_int_equal(srv.cfg.port, 3);
+    assert_int_equal(srv.cfg.hz, 7);
+    assert_int_equal(srv_config_rewrite_file(path), 0);
+    reload_file(path);
+    assert_int_equal(srv.cfg.port, 3);
+    assert_int_equal(srv.cfg.hz, 7);
+    unlink(path);
+}
+
+/* Found by fuzz_config: values were cut at 16 KB without an error, when
+ * loaded (a long requirepass line) and when written back (CONFIG GET,
+ * CONFIG REWRITE, whose quoting makes a control byte four bytes). */
+static void test_config_long_values(void **state)
+{
+    size_t n = 20000;
+    char *big = malloc(n + 64), *text = malloc(n + 64), *got = malloc(n + 64);
+    char err[512];
+    const char *path;
+
+    assert_non_null(big);
+    assert_non_null(text);
+    assert_non_null(got);
+    memset(big, 'a', n);
+    big[n] = '\0';
+    snprintf(text, n + 64, "requirepass %s\n", big);
+    assert_int_equal(srv_config_load_string(text, err, sizeof(err)), 0);
+    assert_int_equal(strlen(srv.cfg.requirepass), n);
+    assert_int_equal(srv_config_get_value("requirepass", got, n + 64), 0);
+    assert_string_equal(got, big);
+
+    /* 5000 control bytes quote to 20000 bytes in the file. */
+    memset(big, 1, 5000);
+    big[5000] = '\0';
+    expect_set_ok("requirepass", big);
+    path = write_temp(1, "requirepass x\n");
+    assert_int_equal(srv_config_rewrite_file(path), 0);
+    reload_file(path);
+    assert_string_equal(srv.cfg.requirepass, big);
+    unlink(path);
+    free(big);
+    free(text);
+    free(got);
+}
+
+/* include reads the named file: "-" is a file called "-" (as in Redis),
+ * not standard input. */
+static void test_config_include_dash(void **state)
+{
+    char err[512];
+
+    assert_int_equal(access("-", F_OK), -1);
+    assert_int_equal(srv_config_load_string("include -\n", err, sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "Fatal error, can't open config file '-': "
+                             "No such file or directory");
+}
+
+/* A line may have any number of words (it was 64, refused as
+ * "Unbalanced quotes"); so may the percentile and buffer limit lists. */
+static void test_config_many_words(void **state)
+{
+    char text[4096], err[512];
+    size_t o;
+
+    o = (size_t)snprintf(text, sizeof(text),
+                         "latency-tracking-info-percentiles");
+    for (int i = 0; i < 200; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, " %d", i % 100);
+    snprintf(text + o, sizeof(text) - o, "\n");
+    assert_int_equal(srv_config_load_string(text, err, sizeof(err)), 0);
+    assert_int_equal(srv.cfg.latency_tracking_npercentiles, 200);
+    assert_true(srv.cfg.latency_tracking_percentiles[199] == 99.0);
+
+    o = 0;
+    for (int i = 0; i < 20; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "%spubsub %d 2 3",
+                              i ? " " : "", i);
+    expect_set_ok("client-output-buffer-limit", text);
+    assert_int_equal(srv.cfg.obuf_limits[SRV_CLIENT_CLASS_PUBSUB].hard, 19);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +536,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_load_argv_errors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_config_sample_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_config_rewrite_quoted_name,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_long_values, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_config_include_dash, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_config_many_words, setup,
                                         teardown),
     };
 
