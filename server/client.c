@@ -642,8 +642,12 @@ static void call(srv_client_t *c, srv_command_t *cmd)
     int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
     int blocked;
 
-    if (call_depth == 0)
+    if (call_depth == 0) {
         srv.mstime_cache = start / 1000;
+        /* names of weakly referenced objects whose TTL passed (db.c) */
+        if (srv.mstime_cache > srv_db_weak_due_ms)
+            srv_db_weak_expire_due();
+    }
     call_depth++;
     err_mark = srv.stats.total_error_replies;
     srv.current_client = c;

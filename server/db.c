@@ -55,6 +55,8 @@ typedef struct weak_binding {
 static weak_binding_t *dead_head; /* cleared, still bound */
 static size_t ndead;
 
+static void wq_fini(void); /* "Names with a TTL ..." below */
+
 /* True when binding value v is a weak binding. */
 static inline int value_is_weak(const void *v)
 {
@@ -374,6 +376,7 @@ void srv_db_fini_all(void)
     hp_free(srv.dbs);
     srv.dbs = NULL;
     srv_db_free_step(-1);
+    wq_fini();
     /* the big values the dicts queued are freed now, not left behind */
     while (hp_free_step(-1, SIZE_MAX)) {
     }
@@ -603,6 +606,263 @@ static hp_dict_entry_t *add_live(srv_db_t *db, const char *key, size_t len,
         de = hp_dict_add(db->dict, key, len, existed);
     }
     return de;
+}
+
+/* ---------------------------------------------------------------------
+ * Names with a TTL whose object is weakly referenced.
+ *
+ * Expiry is lazy: a name whose TTL passed keeps its object until the
+ * name is accessed or sampled by active expiry. A weak reference to that
+ * object (a weak alias, a weak element) must not see it meanwhile: for
+ * the user the object died when the TTL passed. So the names that had a
+ * TTL while their object was weakly referenced (TTL set on such a name,
+ * or a weak reference taken through a name with a TTL) are queued here,
+ * one entry per name, in a binary min-heap on the TTL; before each
+ * command whose time is past the earliest one, the queued names whose
+ * TTL passed are expired exactly as lazy expiry does (`expired`,
+ * expired_keys, WATCH), which kills the object when those names were its
+ * last holders and so clears its weak references, whose events are then
+ * published at once (srv_ref_before_sleep). Expiring an expired name is
+ * always allowed, so an entry never needs to be exact: one whose name
+ * lost its TTL, was deleted or rebound is dropped when it comes up, one
+ * whose TTL was pushed back goes back into the heap. An object held by
+ * anything else (a name without TTL, a strong element, a name the queue
+ * never heard of) is alive, and stays so.
+ *
+ * An entry keeps its keyspace dict (it follows SWAPDB, as weak bindings
+ * do) and is found by (dict address, key) in `wq_index`.
+ * ------------------------------------------------------------------ */
+
+typedef struct wttl {
+    hp_dict_t *dict; /* the keyspace the name lives in */
+    int64_t when;    /* its TTL as last heard of (unix ms) */
+    size_t pos;      /* index in wq_heap */
+    size_t keylen;
+    char key[];
+} wttl_t;
+
+int64_t srv_db_weak_due_ms = INT64_MAX;
+static wttl_t **wq_heap;
+static size_t wq_n, wq_cap;
+static hp_dict_t *wq_index; /* dict address + key -> wttl_t* (owned) */
+
+/* val_free of wq_index. */
+static void wttl_free(void *p)
+{
+    hp_free(p);
+}
+
+static const hp_dict_type_t wq_index_type = {wttl_free};
+
+/* Build the index key of (dict, key) into buf (or a new block when it
+ * does not fit: *heap set, the caller frees it). NULL on OOM. */
+static char *wq_key(char *buf, size_t size, const hp_dict_t *dict,
+                    const char *key, size_t len, char **heap)
+{
+    char *k = buf;
+
+    *heap = NULL;
+    if (sizeof(dict) + len > size) {
+        if ((k = *heap = hp_malloc(sizeof(dict) + len)) == NULL)
+            return NULL;
+    }
+    memcpy(k, &dict, sizeof(dict));
+    memcpy(k + sizeof(dict), key, len);
+    return k;
+}
+
+/* Put heap slot i's entry at slot i (and tell it). */
+static void wq_place(size_t i, wttl_t *w)
+{
+    wq_heap[i] = w;
+    w->pos = i;
+}
+
+/* Move the entry at slot i up while its parent is later. */
+static void wq_up(size_t i)
+{
+    wttl_t *w = wq_heap[i];
+
+    while (i > 0 && wq_heap[(i - 1) / 2]->when > w->when) {
+        wq_place(i, wq_heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    wq_place(i, w);
+}
+
+/* Move the entry at slot i down while a child is earlier. */
+static void wq_down(size_t i)
+{
+    wttl_t *w = wq_heap[i];
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+
+        if (c >= wq_n)
+            break;
+        if (c + 1 < wq_n && wq_heap[c + 1]->when < wq_heap[c]->when)
+            c++;
+        if (wq_heap[c]->when >= w->when)
+            break;
+        wq_place(i, wq_heap[c]);
+        i = c;
+    }
+    wq_place(i, w);
+}
+
+/* Publish the earliest TTL for the check before each command. */
+static void wq_due_update(void)
+{
+    srv_db_weak_due_ms = wq_n > 0 ? wq_heap[0]->when : INT64_MAX;
+}
+
+/* Take w out of the heap and free it (through the index). */
+static void wq_remove(wttl_t *w)
+{
+    size_t i = w->pos;
+    char buf[128], *heap;
+    char *k;
+
+    wq_n--;
+    if (i < wq_n) {
+        wttl_t *last = wq_heap[wq_n];
+
+        wq_place(i, last);
+        wq_down(i);
+        wq_up(last->pos);
+    }
+    /* the index key is built from w's own bytes before w is freed */
+    k = wq_key(buf, sizeof(buf), w->dict, w->key, w->keylen, &heap);
+    if (k != NULL)
+        hp_dict_delete(wq_index, k, sizeof(w->dict) + w->keylen);
+    hp_free(heap);
+    wq_due_update();
+}
+
+/* Queue key of dict with TTL when, or move its entry to when. On OOM
+ * nothing is queued: the object then lives until its name is reclaimed
+ * by access or active expiry, as before. */
+static void wq_note(hp_dict_t *dict, const char *key, size_t len,
+                    int64_t when)
+{
+    char buf[128], *heap, *k;
+    hp_dict_entry_t *de;
+    wttl_t *w;
+    int existed;
+
+    if (!wq_index && !(wq_index = hp_dict_new(&wq_index_type)))
+        return;
+    if (!(k = wq_key(buf, sizeof(buf), dict, key, len, &heap)))
+        return;
+    de = hp_dict_find(wq_index, k, sizeof(dict) + len);
+    if (de != NULL) {
+        w = de->v.ptr;
+        w->when = when;
+        wq_down(w->pos);
+        wq_up(w->pos);
+        goto done;
+    }
+    if (wq_n == wq_cap) {
+        size_t cap = wq_cap ? wq_cap * 2 : 16;
+        wttl_t **h = hp_realloc(wq_heap, cap * sizeof(*h));
+
+        if (h == NULL)
+            goto done;
+        wq_heap = h;
+        wq_cap = cap;
+    }
+    if ((w = hp_malloc(sizeof(*w) + len)) == NULL)
+        goto done;
+    de = hp_dict_add(wq_index, k, sizeof(dict) + len, &existed);
+    if (de == NULL) {
+        hp_free(w);
+        goto done;
+    }
+    de->v.ptr = w;
+    w->dict = dict;
+    w->when = when;
+    w->keylen = len;
+    memcpy(w->key, key, len);
+    wq_place(wq_n++, w);
+    wq_up(w->pos);
+done:
+    hp_free(heap);
+    wq_due_update();
+}
+
+/* Free the queue (shutdown). */
+static void wq_fini(void)
+{
+    hp_free(wq_heap);
+    wq_heap = NULL;
+    wq_n = wq_cap = 0;
+    hp_dict_free(wq_index); /* frees the entries */
+    wq_index = NULL;
+    wq_due_update();
+}
+
+/* Whether binding value v is a strong one to a weakly referenced
+ * object. */
+static int value_weakly_held(const void *v)
+{
+    return !value_is_weak(v) && hp_weakref_count(v) > 0;
+}
+
+/* key's object just got a weak reference (REF.LINK ... WEAK, a WEAK
+ * element): queue key when it is a strong name with a TTL. */
+void srv_db_weak_target(srv_db_t *db, const char *key, size_t len)
+{
+    int64_t when = srv_db_get_expire(db, key, len);
+    hp_dict_entry_t *de;
+
+    if (when < 0 || (de = hp_dict_find(db->dict, key, len)) == NULL ||
+        !value_weakly_held(de->v.ptr))
+        return;
+    wq_note(db->dict, key, len, when);
+}
+
+/* The database whose keyspace is dict, or NULL (flushed away). */
+static srv_db_t *db_of_dict(const hp_dict_t *dict)
+{
+    for (int i = 0; i < srv.cfg.databases && srv.dbs; i++)
+        if (srv.dbs[i].dict == dict)
+            return &srv.dbs[i];
+    return NULL;
+}
+
+/* Before a command (client.c's call, when srv_mstime() passed
+ * srv_db_weak_due_ms): lazily expire every queued name whose TTL passed,
+ * then publish the weak references cleared by it. Not while CLIENT PAUSE
+ * holds expiry. */
+void srv_db_weak_expire_due(void)
+{
+    int64_t now = srv_mstime();
+    int expired = 0;
+
+    if (expiry_paused())
+        return;
+    while (wq_n > 0 && wq_heap[0]->when < now) {
+        wttl_t *w = wq_heap[0];
+        srv_db_t *db = db_of_dict(w->dict);
+        int64_t when = db ? srv_db_get_expire(db, w->key, w->keylen) : -1;
+        hp_dict_entry_t *de;
+
+        if (when >= 0 && now > when) {
+            delete_expired(db, w->key, w->keylen);
+            expired++;
+            wq_remove(w);
+        } else if (when >= 0 &&
+                   (de = hp_dict_find(db->dict, w->key, w->keylen)) &&
+                   value_weakly_held(de->v.ptr)) {
+            w->when = when; /* pushed back: later than now */
+            wq_down(0);
+            wq_due_update();
+        } else {
+            wq_remove(w);
+        }
+    }
+    if (expired > 0)
+        srv_ref_before_sleep();
 }
 
 /* ---------------------------------------------------------------------
@@ -892,10 +1152,10 @@ int srv_db_delete(srv_db_t *db, const char *key, size_t len)
 int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
                       int64_t when_ms)
 {
-    hp_dict_entry_t *de;
+    hp_dict_entry_t *de, *be = hp_dict_find(db->dict, key, len);
     int existed;
 
-    if (hp_dict_find(db->dict, key, len) == NULL) {
+    if (be == NULL) {
         return -ENOENT;
     }
     de = hp_dict_add(db->expires, key, len, &existed);
@@ -903,6 +1163,9 @@ int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
         return -ENOMEM;
     }
     de->v.i = when_ms;
+    if (value_weakly_held(be->v.ptr)) {
+        wq_note(db->dict, key, len, when_ms); /* see "Names with a TTL" */
+    }
     return 0;
 }
 

@@ -314,6 +314,14 @@ static int parse_weak(srv_client_t *c, int *first)
     return HP_REF_STRONG;
 }
 
+/* After a reference of strength to target argv[i] was stored: a weak
+ * one makes a TTL of that name matter to it (db.c, "Names with a TTL"). */
+static void note_target(srv_client_t *c, int strength, int i)
+{
+    if (strength == HP_REF_WEAK)
+        srv_db_weak_target(c->db, KEY(c, i));
+}
+
 /* Look every target (argv[first + k*step + off]) up before any change;
  * privatises shared constants. 0, or -1 after an error reply. */
 static int check_targets(srv_client_t *c, int first, int step, int off)
@@ -348,6 +356,7 @@ void cmd_ref_hset(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
+        note_target(c, strength, i + 1);
         added += rc;
     }
     if (finish_write(c, h, created, 1, strength, SRV_NOTIFY_HASH, "hset") == 0)
@@ -378,6 +387,7 @@ void cmd_ref_sadd(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
+        note_target(c, strength, i);
         added += rc;
     }
     if (created && added == 0) {
@@ -422,6 +432,7 @@ void cmd_ref_zadd(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
+        note_target(c, strength, i + 1);
         added += rc;
     }
     if (finish_write(c, z, created, 1, strength, SRV_NOTIFY_ZSET, "zadd") == 0)
@@ -459,6 +470,7 @@ static void ref_push(srv_client_t *c, int where)
             srv_reply_oom(c);
             return;
         }
+        note_target(c, strength, i);
     }
     if (finish_write(c, l, created, 1, strength, SRV_NOTIFY_LIST,
                      where == HP_LIST_HEAD ? "lpush" : "rpush") == 0)
@@ -766,6 +778,8 @@ void cmd_ref_link(srv_client_t *c)
         srv_reply_oom(c);
         return;
     }
+    if (weak)
+        note_target(c, HP_REF_WEAK, 2);
     srv_notify(SRV_NOTIFY_GENERIC, "ref.link", c->db, KEY(c, 1));
     srv_reply_ok(c);
 }
