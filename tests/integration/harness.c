@@ -454,17 +454,32 @@ redisContext *th_connect(const th_server_t *s)
  * ------------------------------------------------------------------ */
 
 /* Group setup: start a server and connect; *state = the server. */
-int th_group_setup(void **state)
+/* Group setup with the server's extra arguments args (NULL-terminated,
+ * or NULL). */
+static int group_setup_args(void **state, const char *const *args)
 {
     th_server_t *s = calloc(1, sizeof(*s));
 
-    if (!s || th_server_start(s, NULL) != 0) {
+    if (!s || th_server_start(s, args) != 0) {
         free(s);
         return -1;
     }
     s->ctx = th_connect(s);
     *state = s;
     return 0;
+}
+
+int th_group_setup(void **state)
+{
+    return group_setup_args(state, NULL);
+}
+
+int th_group_setup_debug(void **state)
+{
+    static const char *const args[] = {"--enable-debug-command", "yes",
+                                       NULL};
+
+    return group_setup_args(state, args);
 }
 
 /* Group teardown: stop the server. Fails (-1) if the server did not exit

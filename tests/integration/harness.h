@@ -44,6 +44,8 @@ redisContext *th_connect(const th_server_t *s);
 /* cmocka group setup/teardown: *state becomes a th_server_t* started with
  * no extra args and an open connection in ->ctx. */
 int th_group_setup(void **state);
+/* The same with DEBUG enabled (--enable-debug-command yes). */
+int th_group_setup_debug(void **state);
 int th_group_teardown(void **state);
 /* Per-test setup for tests that want a clean server: FLUSHALL, SELECT 0 on
  * the group's connection. */

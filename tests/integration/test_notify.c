@@ -25,22 +25,6 @@
 
 #define MARK_CHANNEL "__keymark__:end"
 
-/* Group setup: a server that accepts DEBUG (SET-ACTIVE-EXPIRE). */
-static int group_setup(void **state)
-{
-    static const char *const args[] = {"--enable-debug-command", "yes",
-                                       NULL};
-    th_server_t *s = calloc(1, sizeof(*s));
-
-    if (s == NULL || th_server_start(s, args) != 0) {
-        free(s);
-        return -1;
-    }
-    s->ctx = th_connect(s);
-    *state = s;
-    return 0;
-}
-
 /* Per-test setup: clean data, active expiry on, notifications off. */
 static int test_setup(void **state)
 {
@@ -599,5 +583,6 @@ int main(void)
         cmocka_unit_test_setup(test_expired_active, test_setup),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
+    return cmocka_run_group_tests(tests, th_group_setup_debug,
+                                  th_group_teardown);
 }

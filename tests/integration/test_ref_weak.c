@@ -32,22 +32,6 @@
  * Helpers
  * ------------------------------------------------------------------ */
 
-/* Group setup: a server that takes DEBUG (SET-ACTIVE-EXPIRE). */
-static int group_setup(void **state)
-{
-    static const char *const args[] = {"--enable-debug-command", "yes",
-                                       NULL};
-    th_server_t *s = calloc(1, sizeof(*s));
-
-    if (!s || th_server_start(s, args) != 0) {
-        free(s);
-        return -1;
-    }
-    s->ctx = th_connect(s);
-    *state = s;
-    return 0;
-}
-
 /* Per-test setup: a clean server with notifications off. */
 static int weak_setup(void **state)
 {
@@ -789,5 +773,6 @@ int main(void)
         cmocka_unit_test_setup(test_info_heap_fields, weak_setup),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
+    return cmocka_run_group_tests(tests, th_group_setup_debug,
+                                  th_group_teardown);
 }

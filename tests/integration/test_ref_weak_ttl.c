@@ -29,22 +29,6 @@
 
 #include "harness.h"
 
-/* Group setup: a server that takes DEBUG (SET-ACTIVE-EXPIRE). */
-static int group_setup(void **state)
-{
-    static const char *const args[] = {"--enable-debug-command", "yes",
-                                       NULL};
-    th_server_t *s = calloc(1, sizeof(*s));
-
-    if (!s || th_server_start(s, args) != 0) {
-        free(s);
-        return -1;
-    }
-    s->ctx = th_connect(s);
-    *state = s;
-    return 0;
-}
-
 /* Per-test setup: clean server, notifications off, active expiry off
  * (so only access can reclaim an expired name). */
 static int ttl_setup(void **state)
@@ -503,5 +487,6 @@ int main(void)
                                         ttl_teardown),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
+    return cmocka_run_group_tests(tests, th_group_setup_debug,
+                                  th_group_teardown);
 }

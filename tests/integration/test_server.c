@@ -705,22 +705,6 @@ static void test_server_latency(void **state)
     freeReplyObject(r);
 }
 
-/* Group setup: a server with DEBUG enabled. */
-static int group_setup(void **state)
-{
-    static const char *const args[] = {"--enable-debug-command", "yes",
-                                       NULL};
-    th_server_t *s = calloc(1, sizeof(*s));
-
-    if (!s || th_server_start(s, args) != 0) {
-        free(s);
-        return -1;
-    }
-    s->ctx = th_connect(s);
-    *state = s;
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,5 +743,6 @@ int main(void)
         cmocka_unit_test_setup(test_server_latency, th_test_setup),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
+    return cmocka_run_group_tests(tests, th_group_setup_debug,
+                                  th_group_teardown);
 }
