@@ -37,6 +37,14 @@ size_t hp_mem_used(void);
 size_t hp_mem_peak(void);
 /* Name of the allocator for INFO mem_allocator ("libc" or "jemalloc-x"). */
 const char *hp_mem_allocator(void);
+/* jemalloc's background purging thread on or off (jemalloc-bg-thread).
+ * 0, -ENOTSUP when malloc is not jemalloc, or a negative errno. */
+int hp_mem_background_thread(int on);
+/* Whether that thread is on (0 when malloc is not jemalloc). */
+int hp_mem_background_thread_on(void);
+/* Give free pages back to the system (MEMORY PURGE): jemalloc's dirty
+ * pages of every arena, or glibc's malloc_trim. Any thread. */
+void hp_mem_purge(void);
 
 /* ---------------------------------------------------------------------
  * Objects

@@ -205,6 +205,7 @@ static void sync_heap_limits(void)
     hp_limits.zset_max_listpack_value =
         (size_t)srv.cfg.zset_max_listpack_value;
     srv_gc_sync_config();
+    srv_jemalloc_sync();
 }
 
 /* v->n into the integer-like field; v is cleared. The heap's thresholds
@@ -910,6 +911,7 @@ static const cdef_t directives[] = {
         100, 0),
     INT("ref-max-depth", NULL, ref_max_depth, "16", 1, 1024, 0),
     BOOL("disable-thp", disable_thp, "yes", C_IMMUTABLE),
+    BOOL("jemalloc-bg-thread", jemalloc_bg_thread, "yes", 0),
 };
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 

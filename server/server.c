@@ -394,6 +394,20 @@ static void teardown(void)
     srv_errorstats_reset();
 }
 
+/* jemalloc-bg-thread: start or stop jemalloc's purging thread, once the
+ * server runs (config load, then CONFIG SET). As Redis, the setting has
+ * no effect when malloc is not jemalloc. */
+void srv_jemalloc_sync(void)
+{
+    if (!loop_ready)
+        return;
+    if (srv.cfg.jemalloc_bg_thread != hp_mem_background_thread_on() &&
+        hp_mem_background_thread(srv.cfg.jemalloc_bg_thread) < 0)
+        srv_log(SRV_LOG_WARNING, "Failed to %s the jemalloc background "
+                                 "thread",
+                srv.cfg.jemalloc_bg_thread ? "start" : "stop");
+}
+
 /* ---------------------------------------------------------------------
  * Main
  * ------------------------------------------------------------------ */
@@ -418,6 +432,7 @@ int srv_main(int argc, char **argv)
     }
     srv.loop = &loop;
     loop_ready = 1;
+    srv_jemalloc_sync();
     rc = srv_db_init_all();
     srv_ref_init();
     if (rc == 0)

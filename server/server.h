@@ -286,6 +286,7 @@ typedef struct srv_config {
     int lfu_decay_time;                /* lfu-decay-time, minutes */
     /* Added for latency (issue 4): disable-thp, read once at startup. */
     int disable_thp;                   /* 0/1 */
+    int jemalloc_bg_thread;            /* 0/1 */
 } srv_config_t;
 
 enum { SRV_LOG_DEBUG, SRV_LOG_VERBOSE, SRV_LOG_NOTICE, SRV_LOG_WARNING };
@@ -765,6 +766,9 @@ int srv_evict_pending(void);
 void srv_gc_wake(void);
 /* Copy srv.cfg's gc-* values into hp_gc_config (config.c, t_gc.c). */
 void srv_gc_sync_config(void);
+/* Apply jemalloc-bg-thread once the server runs (server.c; config.c
+ * calls it after every store, a no-op before startup). */
+void srv_jemalloc_sync(void);
 /* One turn of the collector's idle handle: a paced slice (t_gc.c).
  * Returns 1 while collector or deferred-free work remains. */
 /* Flushed keyspaces freed in slices (db.c): entries left, and one step

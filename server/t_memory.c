@@ -147,7 +147,7 @@ void cmd_memory_malloc_stats(srv_client_t *c)
 /* MEMORY PURGE: give free heap pages back to the system. */
 void cmd_memory_purge(srv_client_t *c)
 {
-    malloc_trim(0);
+    hp_mem_purge();
     srv_reply_ok(c);
 }
 

@@ -1,11 +1,16 @@
 /*
- * test_memory.c - MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE.
+ * test_memory.c - MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE, and
+ * jemalloc-bg-thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -93,11 +98,69 @@ static void test_memory_doctor_purge_malloc_stats(void **state)
     th_expect_status(s->ctx, "OK", "MEMORY PURGE");
 }
 
+/* Threads of process pid (entries of /proc/pid/task). */
+static int thread_count(pid_t pid)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Whether the server's INFO mem_allocator names jemalloc. */
+static int server_jemalloc(redisContext *c)
+{
+    redisReply *r = th_cmd(c, "INFO memory");
+    int je = strstr(r->str, "mem_allocator:jemalloc-") != NULL;
+
+    freeReplyObject(r);
+    return je;
+}
+
+/* jemalloc-bg-thread (default yes, as Redis) starts jemalloc's purging
+ * thread and CONFIG SET stops and restarts it; under libc the setting
+ * is kept but has nothing to drive. */
+static void test_jemalloc_bg_thread(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r = th_cmd(s->ctx, "CONFIG GET jemalloc-bg-thread");
+    int je = server_jemalloc(s->ctx), with, without;
+
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "yes");
+    freeReplyObject(r);
+    /* jemalloc runs up to one purging thread per CPU, started as arenas
+     * are used: "no" stops them all, "yes" starts at least the first */
+    with = thread_count(s->pid);
+    th_expect_status(s->ctx, "OK", "CONFIG SET jemalloc-bg-thread no");
+    without = thread_count(s->pid);
+    if (je)
+        assert_true(without < with);
+    th_expect_status(s->ctx, "OK", "CONFIG SET jemalloc-bg-thread yes");
+    for (int i = 0; je && i < 100 && thread_count(s->pid) <= without; i++)
+        usleep(20000);
+    if (je)
+        assert_true(thread_count(s->pid) > without);
+    r = th_cmd(s->ctx, "CONFIG SET jemalloc-bg-thread maybe");
+    assert_int_equal(r->type, REDIS_REPLY_ERROR);
+    assert_non_null(strstr(r->str, "argument must be 'yes' or 'no'"));
+    freeReplyObject(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_memory_usage_grows_with_value,
                                th_test_setup),
+        cmocka_unit_test_setup(test_jemalloc_bg_thread, th_test_setup),
         cmocka_unit_test_setup(test_memory_usage_errors, th_test_setup),
         cmocka_unit_test_setup(test_memory_stats_fields, th_test_setup),
         cmocka_unit_test_setup(test_memory_doctor_purge_malloc_stats,

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <dlfcn.h>
+#include <errno.h>
 
 #include <malloc.h>
 #include <pthread.h>
@@ -152,6 +153,66 @@ static void test_alloc_allocator_is_named(void **state)
     assert_int_equal(je, dlsym(RTLD_DEFAULT, "mallctl") != NULL);
 }
 
+/* jemalloc-bg-thread's switch: jemalloc starts and stops its purging
+ * thread; under libc there is none (-ENOTSUP, reads off). */
+static void test_alloc_background_thread_switch(void **state)
+{
+    (void)state;
+    if (strncmp(hp_mem_allocator(), "jemalloc-", 9) != 0) {
+        assert_int_equal(hp_mem_background_thread(1), -ENOTSUP);
+        assert_int_equal(hp_mem_background_thread_on(), 0);
+        return;
+    }
+    assert_int_equal(hp_mem_background_thread(1), 0);
+    assert_int_equal(hp_mem_background_thread_on(), 1);
+    assert_int_equal(hp_mem_background_thread(0), 0);
+    assert_int_equal(hp_mem_background_thread_on(), 0);
+}
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+/* jemalloc's count of dirty pages over all arenas after refreshing its
+ * statistics, or -1 when it has none. */
+static long dirty_pages(mallctl_fn ctl)
+{
+    uint64_t epoch = 1;
+    size_t n, len = sizeof(epoch);
+
+    if (ctl("epoch", &epoch, &len, &epoch, sizeof(epoch)) != 0)
+        return -1;
+    len = sizeof(n);
+    if (ctl("stats.arenas.4096.pdirty", &n, &len, NULL, 0) != 0)
+        return -1;
+    return (long)n;
+}
+
+/* MEMORY PURGE: under jemalloc, the pages of freed blocks are dirty
+ * until purged, and hp_mem_purge leaves none; under libc it trims. */
+static void test_alloc_purge_leaves_no_dirty_page(void **state)
+{
+    mallctl_fn ctl = (mallctl_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mallctl");
+    enum { N = 2048 };
+    void **blocks = calloc(N, sizeof(*blocks));
+
+    (void)state;
+    assert_non_null(blocks);
+    for (int i = 0; i < N; i++) {
+        blocks[i] = hp_malloc(8000);
+        assert_non_null(blocks[i]);
+        memset(blocks[i], 1, 8000);
+    }
+    for (int i = 0; i < N; i++)
+        hp_free(blocks[i]);
+    free(blocks);
+    if (ctl == NULL || dirty_pages(ctl) < 0) {
+        hp_mem_purge(); /* malloc_trim: nothing to observe */
+        return;
+    }
+    assert_true(dirty_pages(ctl) > 0);
+    hp_mem_purge();
+    assert_int_equal(dirty_pages(ctl), 0);
+}
+
 /* Thread body: allocate and free many blocks. */
 static void *churn(void *arg)
 {
@@ -253,6 +314,8 @@ int main(void)
         cmocka_unit_test(test_alloc_seam_sees_every_allocation),
         cmocka_unit_test(test_alloc_peak_follows_maximum),
         cmocka_unit_test(test_alloc_allocator_is_named),
+        cmocka_unit_test(test_alloc_background_thread_switch),
+        cmocka_unit_test(test_alloc_purge_leaves_no_dirty_page),
         cmocka_unit_test(test_alloc_counts_from_many_threads),
         cmocka_unit_test(test_alloc_free_sized_counts),
         cmocka_unit_test(test_alloc_per_thread_counts),
