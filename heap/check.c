@@ -7,9 +7,12 @@
  * one reachable from them through reference elements (their targets) and
  * weak lists (the containers holding the weak elements). For each: its
  * object points back at it, its element counts match its elements, it is
- * tracked iff it holds strong elements, it is needed at all, its weak
- * list is well linked and counted, and each element is still present in
- * the container body, which passes its structural validator. Then, over
+ * tracked iff it holds strong elements, it is needed at all, it is no
+ * orphan and its block has room for the reference it says lives there,
+ * its weak list is well linked and counted, each element is still
+ * present in the container body, which passes its structural validator,
+ * and an element (or put-off decref) in a record's room is in its own
+ * record's, marked busy. Then, over
  * all of them: every object's refcount covers the strong references known
  * to it (elements and put-off decrefs), each weak list holds exactly the
  * weak elements aimed at its object, and the global reference counts
@@ -176,6 +179,9 @@ static void count_strong(check_t *c, const hp_obj_t *o)
 /* hp_check_walk_t queued callback: a put-off decref holds its target. */
 static void walk_queued(hp_check_walk_t *w, struct hp_ref *r)
 {
+    if (r->inl && !hp__inline_side(r)->inl_busy)
+        hp__check_fail("ref: put-off decref %p in a side record's room "
+                       "that is marked free", (void *)r);
     count_strong((check_t *)w, r->target);
 }
 
@@ -249,6 +255,10 @@ static void check_elem(void *ud, struct hp_ref *r)
     if (hp__elem_find(s, r->bytes, r->klen) != r)
         hp__check_fail("side %p: element %p not found under its key",
                        (void *)s, (void *)r);
+    if (r->inl && (hp__inline_side(r) != s || !s->inl_busy))
+        hp__check_fail("side %p: element %p lives in the room of side %p "
+                       "(busy %d)", (void *)s, (void *)r,
+                       (void *)hp__inline_side(r), s->inl_busy);
     if (o->type != HP_TYPE_LIST && !elem_in_body(o, r->bytes, r->klen))
         hp__check_fail("side %p: element '%.*s' is missing from the "
                        "container (type %d)", (void *)s, (int)r->klen,
@@ -377,6 +387,10 @@ static void check_side(check_t *c, hp_side_t *s)
     if (s->one && s->elems)
         hp__check_fail("side %p: holds an inline element and a dict",
                        (void *)s);
+    if (s->orphan || s->bytes < sizeof(*s) ||
+        (s->inl_busy && s->bytes <= sizeof(*s)))
+        hp__check_fail("side %p: orphan %d, block of %u bytes, room busy "
+                       "%d", (void *)s, s->orphan, s->bytes, s->inl_busy);
     if (!s->tracked && !s->nweakin && !s->nstrong && !s->nweak)
         hp__check_fail("side %p: kept with nothing to hold", (void *)s);
     if (!!s->tracked != (s->nstrong > 0))

@@ -35,10 +35,16 @@ void *hp__realloc(void *p, size_t n);
  * whatever other threads do; cheaper than hp_mem_used, which sums every
  * thread's counter. */
 size_t hp__mem_local(void);
-/* Free p, a block from hp_malloc(n) or hp_calloc(1, n) never resized
- * (n: the bytes asked for), as hp_free does; cheaper under jemalloc,
- * whose sized free needs no lookup of the block. Any thread. */
+/* Free p, a block from hp_malloc(n) or hp_calloc(1, n), or last
+ * resized by hp_realloc(p, n) (n: the bytes asked for last), as hp_free
+ * does; cheaper under jemalloc, whose sized free needs no lookup of the
+ * block (jemalloc gives a block exactly its request's size class, also
+ * when resizing). Any thread. */
 void hp__free_sized(void *p, size_t n);
+/* Whether blocks are freed sized (jemalloc serves malloc): a free then
+ * costs no lookup, and blocks may be any size class without glibc's
+ * fast-bin concerns. */
+int hp__mem_sized(void);
 
 /* ---------------------------------------------------------------------
  * Objects (heap/object.c, heap/string.c)

@@ -29,14 +29,18 @@
 #define HP_OF_SIDE 0x0001
 
 /* A reference: an element of a container (owner != NULL) or a server
- * weak binding (owner NULL). key and label live in bytes[]. */
+ * weak binding (owner NULL). key and label live in bytes[]. The fields
+ * the collector reads (target, strength) share the first 16 bytes. A
+ * block of its own, or (inl) the room at the end of its owner's side
+ * record block (hp__side_inline). */
 struct hp_ref {
     hp_obj_t *target;           /* NULL once a weak reference is cleared */
+    uint8_t strength;           /* HP_REF_STRONG / HP_REF_WEAK */
+    uint8_t inl;                /* in its owner's side record's room */
+    uint32_t klen, llen;        /* key bytes, label bytes */
     hp_obj_t *owner;            /* the container, NULL for a binding */
     struct hp_ref *wprev, *wnext; /* weak: target's list; strong: queue */
     void *ud;                   /* binding: the server's */
-    uint8_t strength;           /* HP_REF_STRONG / HP_REF_WEAK */
-    uint32_t klen, llen;        /* key bytes, label bytes */
     struct hp_ql_node *lnode;   /* list element: the quicklist node that
                                  * holds it (the mark's home, heap_cont.h) */
     char bytes[];               /* key NUL label NUL */
@@ -73,19 +77,19 @@ typedef struct hp_lidx {
 
 /* Kept at most 120 bytes, so that glibc frees it through its fast bins
  * (a bigger block makes freeing a million of them coalesce and
- * consolidate: most of a full collection's time). */
+ * consolidate: most of a full collection's time); the room for a
+ * reference after it is only given under jemalloc (and in sanitizer
+ * builds, to test it), ref.c side_room. */
 typedef struct hp_side {
-    hp_obj_t *obj;
-    /* The reference elements out of obj, by element key: elems (key ->
-     * hp_ref_t) once obj has held two, else at most one, in one (NULL
-     * when none). Go through ref.c's hp__elem_* helpers. */
-    hp_dict_t *elems;
-    struct hp_ref *one;
-    size_t nstrong, nweak;      /* reference elements out of obj */
-    struct hp_ref *weak_head;   /* weak references to obj */
-    size_t nweakin;
-    /* collector */
+    /* The collector's fields, on the record's first cache line (what
+     * its walks read of every record; the links first). */
     struct hp_side *gprev, *gnext; /* list links while tracked */
+    hp_obj_t *obj;              /* NULL once an orphan (below) */
+    /* The reference elements out of obj, by element key: elems (key ->
+     * hp_ref_t, on the second line) once obj has held two, else at most
+     * one, in one (NULL when none). Go through ref.c's hp__elem_*
+     * helpers. */
+    struct hp_ref *one;
     int64_t gc_refs;
     uint64_t serial;            /* order of tracking */
     uint32_t epoch;             /* collection the state below is for */
@@ -94,8 +98,37 @@ typedef struct hp_side {
     uint8_t state;              /* enum hp_gc_state */
     uint8_t touched;
     uint8_t pinned;             /* in use up the stack: do not free */
+    /* The block: this record, then room for one reference (ref.c,
+     * hp__side_inline) when bytes > sizeof(hp_side_t). inl_busy: a
+     * reference lives there; orphan: the record was dropped (its object
+     * no longer points at it) while that reference still waited in a
+     * decref queue, and the block goes when the reference is freed. */
+    uint8_t inl_busy;
+    uint8_t orphan;
+    uint32_t bytes;             /* the block's size as asked for */
+    /* second line */
+    hp_dict_t *elems;
+    size_t nstrong, nweak;      /* reference elements out of obj */
+    struct hp_ref *weak_head;   /* weak references to obj */
+    size_t nweakin;
     hp_lidx_t *li;              /* lists: reference bookkeeping, or NULL */
 } hp_side_t;
+
+_Static_assert(offsetof(hp_side_t, elems) == 64,
+               "the collector's fields fill the first cache line");
+
+/* The room for one reference at the end of side record s's block (valid
+ * when s->bytes > sizeof(hp_side_t)). */
+static inline struct hp_ref *hp__side_inline(hp_side_t *s)
+{
+    return (struct hp_ref *)(s + 1);
+}
+
+/* The side record whose room holds r (r->inl). */
+static inline hp_side_t *hp__inline_side(struct hp_ref *r)
+{
+    return (hp_side_t *)r - 1;
+}
 
 /* Nonzero while a collection is under way (the barrier is armed). */
 extern int hp__gc_active;

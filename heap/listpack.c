@@ -261,10 +261,22 @@ unsigned char *hp_lp_new(void)
     return lp;
 }
 
-/* Free a listpack; NULL does nothing. */
+/* Set once a shrinking realloc failed (out of memory): some listpack
+ * may then sit in a block bigger than its total, so frees look the size
+ * up again. */
+static int lp_oversized;
+
+/* Free a listpack; NULL does nothing. Its block was asked for as exactly
+ * its total (hp_lp_new, make_gap, hp_lp_split, hp_hash_dup), so it is
+ * freed sized, with no lookup of the block, unless a shrink ever
+ * failed. */
 void hp_lp_free(unsigned char *lp)
 {
-    hp_free(lp);
+    if (!lp) return;
+    if (lp_oversized)
+        hp_free(lp);
+    else
+        hp__free_sized(lp, get_total(lp));
 }
 
 size_t hp_lp_len(const unsigned char *lp)
@@ -368,7 +380,10 @@ static int make_gap(unsigned char **lpp, size_t off, size_t old_bytes,
         memmove(lp + off + new_bytes, lp + off + old_bytes, tail);
         /* Shrinking may fail; the bigger block is still valid. */
         q = hp_realloc(lp, ntotal);
-        if (q) lp = q;
+        if (q)
+            lp = q;
+        else
+            lp_oversized = 1;
     }
     set_total(lp, (uint32_t)ntotal);
     *lpp = lp;

@@ -209,6 +209,12 @@ static int sized_free(void)
            nallocx;
 }
 
+/* heap_int.h: whether frees are sized (jemalloc). */
+int hp__mem_sized(void)
+{
+    return sized_free();
+}
+
 /* Size classes of small requests, filled in as met (nallocx is a
  * function call into jemalloc, this a load): 0 = not known yet. Any
  * thread: every writer stores the same value. */
@@ -229,8 +235,8 @@ static size_t size_class(size_t n)
     return c;
 }
 
-/* Free p, a block asked of hp_malloc or hp_calloc as n bytes in all
- * (never resized), heap_int.h. Under jemalloc the usable size is n's size
+/* Free p, a block asked of hp_malloc, hp_calloc or (last) hp_realloc as
+ * n bytes in all, heap_int.h. Under jemalloc the usable size is n's size
  * class, computed without touching the allocator's page map, and the
  * sized free skips its lookup too; else as hp_free. Any thread. */
 void hp__free_sized(void *p, size_t n)

@@ -44,9 +44,45 @@ hp_side_t *hp__side_of_slow(const hp_obj_t *o)
     return e->v.ptr;
 }
 
-/* The side record of o, created when missing; NULL on OOM. A container
- * keeps it in its prefix slot, a string in the address table. */
-hp_side_t *hp__side_get(hp_obj_t *o)
+/* Bytes of a reference block whose key and label have these lengths. */
+static size_t ref_bytes(size_t klen, size_t llen)
+{
+    return sizeof(struct hp_ref) + klen + llen + 2;
+}
+
+/* A reference block bigger than this never takes a side record's room
+ * (a long label would make every record of its kind that much bigger). */
+#define SIDE_ROOM_MAX 128
+
+/* Room to give a new side record of a container for its first
+ * reference, of ref_bytes(klen, llen): the reference then shares the
+ * record's block (one allocation and one free less, and the collector's
+ * walks find it on the record's lines). Only when frees are sized
+ * (jemalloc, which has a size class for every 16 bytes here: glibc
+ * wants side records small, heap_ref.h) or in sanitizer builds, which
+ * test it under libc malloc. */
+static size_t side_room(size_t klen, size_t llen)
+{
+    size_t n = ref_bytes(klen, llen);
+
+#if defined(__SANITIZE_ADDRESS__)
+    int on = 1;
+#else
+    int on = hp__mem_sized();
+#endif
+    return on && n <= SIDE_ROOM_MAX ? n : 0;
+}
+
+/* Free side record s's block (nothing of it in use any more). */
+static void side_free(hp_side_t *s)
+{
+    hp__free_sized(s, s->bytes);
+}
+
+/* The side record of o, created when missing with room bytes for a
+ * reference after it (0: none); NULL on OOM. A container keeps it in
+ * its prefix slot, a string in the address table (never with room). */
+static hp_side_t *side_get(hp_obj_t *o, size_t room)
 {
     hp_side_t *s = hp__side_of(o);
     hp_dict_entry_t *e;
@@ -54,7 +90,8 @@ hp_side_t *hp__side_get(hp_obj_t *o)
 
     if (s) return s;
     if (o->flags & HP_OF_PREFIX) {
-        if (!(s = hp_calloc(1, sizeof(*s)))) return NULL;
+        if (!(s = hp_calloc(1, sizeof(*s) + room))) return NULL;
+        s->bytes = (uint32_t)(sizeof(*s) + room);
         *hp__obj_prefix(o) = s;
     } else {
         if (!sides && !(sides = hp_dict_new(&plain_type))) return NULL;
@@ -68,14 +105,23 @@ hp_side_t *hp__side_get(hp_obj_t *o)
         }
         assert(!existed);
         e->v.ptr = s;
+        s->bytes = sizeof(*s);
     }
     s->obj = o;
     o->flags |= HP_OF_SIDE;
     return s;
 }
 
+/* The side record of o, created when missing (no room); NULL on OOM. */
+hp_side_t *hp__side_get(hp_obj_t *o)
+{
+    return side_get(o, 0);
+}
+
 /* Free s when o has no reference elements, no weak references and is
- * not tracked. */
+ * not tracked. When the reference in its room still waits in a decref
+ * queue, s is only detached from o (orphan) and its block goes with
+ * that reference (hp__ref_free). */
 void hp__side_maybe_drop(hp_side_t *s)
 {
     hp_obj_t *o;
@@ -87,7 +133,14 @@ void hp__side_maybe_drop(hp_side_t *s)
     if (s->elems) hp_dict_free(s->elems);
     if (s->li) hp_free(s->li);
     o->flags &= (uint16_t)~HP_OF_SIDE;
-    hp__free_sized(s, sizeof(*s));
+    if (s->inl_busy) {
+        s->elems = NULL;
+        s->li = NULL;
+        s->obj = NULL;
+        s->orphan = 1;
+    } else {
+        side_free(s);
+    }
     if (o->flags & HP_OF_PREFIX) {
         *hp__obj_prefix(o) = NULL;
         return;
@@ -194,14 +247,22 @@ static void elem_unmove(hp_side_t *s)
     s->elems = NULL;
 }
 
-/* New reference block for key/label; NULL on OOM. */
-static struct hp_ref *ref_new(const char *key, size_t klen, const char *label,
-                              size_t llen, int strength)
+/* New reference for key/label, to be an element of the container of
+ * side cs: in cs's room when it is free and big enough, else a block
+ * of its own; NULL on OOM. */
+static struct hp_ref *ref_new(hp_side_t *cs, const char *key, size_t klen,
+                              const char *label, size_t llen, int strength)
 {
-    struct hp_ref *r = hp_malloc(sizeof(*r) + klen + llen + 2);
+    size_t n = ref_bytes(klen, llen);
+    int inl = !cs->inl_busy && cs->bytes >= sizeof(*cs) + n;
+    struct hp_ref *r = inl ? hp__side_inline(cs) : hp_malloc(n);
 
     if (!r) return NULL;
     memset(r, 0, sizeof(*r));
+    if (inl) {
+        r->inl = 1;
+        cs->inl_busy = 1;
+    }
     r->strength = (uint8_t)strength;
     r->klen = (uint32_t)klen;
     r->llen = (uint32_t)llen;
@@ -212,10 +273,20 @@ static struct hp_ref *ref_new(const char *key, size_t klen, const char *label,
     return r;
 }
 
-/* Free a reference block (already unlinked everywhere). */
+/* Free a reference (already unlinked everywhere): its block, or its
+ * side record's room, and then the record itself if it was dropped
+ * meanwhile (orphan). */
 void hp__ref_free(struct hp_ref *r)
 {
-    hp__free_sized(r, sizeof(*r) + r->klen + r->llen + 2);
+    hp_side_t *s;
+
+    if (!r->inl) {
+        hp__free_sized(r, ref_bytes(r->klen, r->llen));
+        return;
+    }
+    s = hp__inline_side(r);
+    s->inl_busy = 0;
+    if (s->orphan) side_free(s);
 }
 
 /* Release reference r held by container side s (already out of
@@ -229,6 +300,10 @@ static void ref_release(hp_side_t *s, struct hp_ref *r)
         if (s->nstrong == 0) hp__gc_untrack(s);
         r->wnext = release_queue;
         release_queue = r;
+        /* the drain reads the target's header (and, for a container,
+         * the slot before it: the same 32-byte block) soon: a cycle
+         * freed by refcounts is a chase from one to the next */
+        __builtin_prefetch(r->target, 1);
         return;
     }
     s->nweak--;
@@ -393,10 +468,10 @@ static int ref_store(hp_obj_t *c, const char *key, size_t klen,
     int existed, rc, moved;
 
     if (klen > UINT32_MAX || llen > UINT32_MAX) return -E2BIG;
-    cs = hp__side_get(c);
+    cs = side_get(c, side_room(klen, llen));
     if (!cs) return -ENOMEM;
     if (strength == HP_REF_WEAK && !(ts = hp__side_get(target))) goto oom;
-    r = ref_new(key, klen, label, llen, strength);
+    r = ref_new(cs, key, klen, label, llen, strength);
     if (!r) goto oom;
     r->owner = c;
     moved = cs->one && !cs->elems;
@@ -634,7 +709,8 @@ int hp_ref_list_push(hp_obj_t *l, int where, hp_obj_t *target,
 
     if (!ref_args_ok(l, HP_TYPE_LIST, target, strength)) return -EINVAL;
     if (where != HP_LIST_HEAD && where != HP_LIST_TAIL) return -EINVAL;
-    if (!(s = hp__side_get(l))) return -ENOMEM;
+    if (llen > UINT32_MAX) return -E2BIG;
+    if (!(s = side_get(l, side_room(sizeof(id), llen)))) return -ENOMEM;
     if (!lref_li(s)) {
         hp__side_maybe_drop(s);
         return -ENOMEM;
@@ -693,7 +769,8 @@ int hp_ref_list_is_ref(hp_obj_t *l, long index)
 static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
                       hp_obj_t *target, int64_t index)
 {
-    hp_side_t *cs = hp__side_get(c), *ts = NULL;
+    hp_side_t *cs = side_get(c, side_room(src->klen, src->llen));
+    hp_side_t *ts = NULL;
     const char *key = src->bytes;
     size_t klen = src->klen;
     struct hp_ref *r;
@@ -710,7 +787,7 @@ static int ref_attach(hp_obj_t *c, const struct hp_ref *src,
         key = (const char *)&id;
         klen = sizeof(id);
     }
-    r = ref_new(key, klen, src->bytes + src->klen + 1, src->llen,
+    r = ref_new(cs, key, klen, src->bytes + src->klen + 1, src->llen,
                 src->strength);
     if (!r) goto oom;
     r->owner = c;

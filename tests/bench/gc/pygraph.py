@@ -10,7 +10,8 @@ then one full gc.collect() is timed.
 
 Usage: pygraph.py N LEN
 Prints one JSON object: objects, collected (what gc.collect() returned),
-seconds, ns_per_object, and the python version.
+seconds, ns_per_object (wall clock), cpu_seconds, cpu_ns_per_object (the
+thread's CPU time, user and system), and the python version.
 """
 import gc
 import json
@@ -38,12 +39,16 @@ def main(argv):
     gc.collect()
     nodes = build(n, length)
     del nodes
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     collected = gc.collect()
     secs = time.perf_counter() - t0
+    cpu = time.thread_time() - c0
     print(json.dumps({"objects": n, "collected": collected,
                       "seconds": secs,
                       "ns_per_object": secs * 1e9 / max(1, collected),
+                      "cpu_seconds": cpu,
+                      "cpu_ns_per_object": cpu * 1e9 / max(1, collected),
                       "python": sys.version.split()[0]}))
     return 0
 
