@@ -30,6 +30,7 @@ cycle; 0 skips it), LIST_N (10000000), HASH_N (1000000), ROUNDS (rounds
 of the 1M-and-smaller stall rows and of the del rows, 3; bigger graphs run
 once), TRACK_ROUNDS (5), TRACK_N (100000 requests per -P 1 run, 10x at
 -P 32), PIPELINES ("1 32"), CLIENTS (50), CSV (path), GENCACHED_BIN,
+GENCACHED_ARGS (extra arguments of every gencached, split on spaces),
 REDIS_SERVER, GCLOAD (set by run.sh), PIN (1).
 """
 import csv
@@ -114,7 +115,8 @@ class Server:
                      "--lazyfree-lazy-server-del", "no"]
         else:
             binary = os.environ["GENCACHED_BIN"]
-            extra = ["--io-threads", "0"]
+            extra = ["--io-threads", "0"] + os.environ.get(
+                "GENCACHED_ARGS", "").split()
         for _ in range(5):
             self.port = free_port()
             cmd = SERVER_PIN + [binary, "--bind", "127.0.0.1", "--port",
