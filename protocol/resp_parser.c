@@ -379,6 +379,19 @@ static inline int parse_count(const char *s, size_t n, int64_t *out)
     return 1;
 }
 
+/* At the start of a command of n arguments: free an argv array that a
+ * much bigger command grew past ARGV_PREALLOC slots (the last command's
+ * slices are no longer in use), so one huge command does not pin its
+ * argv for the connection's life; Redis frees argv after each command. */
+static void argv_trim(resp_parser_t *p, int64_t n)
+{
+    if (p->argv_cap <= ARGV_PREALLOC || (uint64_t)n >= p->argv_cap / 4)
+        return;
+    resp__free(p->argv);
+    p->argv = NULL;
+    p->argv_cap = 0;
+}
+
 /* Parse "*<n>\r\n" at p->pos. */
 static int parse_mbulk_header(resp_parser_t *p)
 {
@@ -397,6 +410,7 @@ static int parse_mbulk_header(resp_parser_t *p)
         p->pos = p->scan;
         return STEP_AGAIN;
     }
+    argv_trim(p, n);
     /* Reserve a bounded number of slots: a client announcing a million
      * arguments must send them before we spend memory on them. */
     if (argv_reserve(p, n < ARGV_PREALLOC ? (size_t)n : ARGV_PREALLOC) < 0)

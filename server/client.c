@@ -59,7 +59,9 @@
  * whole. */
 #define READ_CHUNK (16 * 1024)
 
-/* Clients holding a command postponed by CLIENT PAUSE. */
+/* Clients holding a command postponed by CLIENT PAUSE, in the order
+ * they were held (Redis resumes them in that order), and their count. */
+static srv_client_t *paused_head, *paused_tail;
 static uint64_t npaused;
 
 /* Clock reads are a visible cost per command (vDSO clock_gettime), so a
@@ -185,6 +187,40 @@ static void monitor_remove(srv_client_t *c)
 }
 
 /* ---------------------------------------------------------------------
+ * Clients held by CLIENT PAUSE
+ * ------------------------------------------------------------------ */
+
+/* Append c to the clients held by the pause. */
+static void paused_add(srv_client_t *c)
+{
+    c->flags |= SRV_CLIENT_PAUSED;
+    c->paused_next = NULL;
+    c->paused_prev = paused_tail;
+    if (paused_tail)
+        paused_tail->paused_next = c;
+    else
+        paused_head = c;
+    paused_tail = c;
+    npaused++;
+}
+
+/* Take c out of the clients held by the pause. */
+static void paused_remove(srv_client_t *c)
+{
+    if (c->paused_prev)
+        c->paused_prev->paused_next = c->paused_next;
+    else
+        paused_head = c->paused_next;
+    if (c->paused_next)
+        c->paused_next->paused_prev = c->paused_prev;
+    else
+        paused_tail = c->paused_prev;
+    c->paused_prev = c->paused_next = NULL;
+    c->flags &= ~SRV_CLIENT_PAUSED;
+    npaused--;
+}
+
+/* ---------------------------------------------------------------------
  * Freeing
  * ------------------------------------------------------------------ */
 
@@ -199,6 +235,7 @@ static void batches_free(srv_client_t *c)
     }
     c->batch_tail = NULL;
     c->batch_bytes = 0;
+    c->batch_wire = 0;
 }
 
 /* Release everything c owns, then c. */
@@ -271,12 +308,14 @@ void srv_client_free(srv_client_t *c)
         srv.clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        srv.clients_tail = c->prev;
     srv.nclients--;
     pending_remove(c);
     if (c->flags & SRV_CLIENT_MONITOR)
         monitor_remove(c);
     if (c->flags & SRV_CLIENT_PAUSED)
-        npaused--;
+        paused_remove(c);
     if (c->io)
         client_free_threaded(c);
     else
@@ -603,8 +642,10 @@ static int pause_holds(const srv_client_t *c, const srv_command_t *cmd)
             (SRV_CMD_WRITE | SRV_CMD_MAY_REPLICATE)) != 0;
 }
 
-/* Keep a copy of c's current command and stop reading until the pause
- * ends (Redis's BLOCKED_POSTPONE). On OOM the client is closed. */
+/* Keep a copy of c's current command until the pause ends (Redis's
+ * BLOCKED_POSTPONE). c goes on reading, as in Redis: what it sends
+ * meanwhile runs right after the held command, before clients held
+ * later. On OOM the client is closed. */
 static void client_postpone(srv_client_t *c)
 {
     size_t bytes = (size_t)c->argc * sizeof(resp_slice_t);
@@ -627,10 +668,7 @@ static void client_postpone(srv_client_t *c)
     }
     c->paused_argv = copy;
     c->paused_argc = c->argc;
-    c->flags |= SRV_CLIENT_PAUSED;
-    npaused++;
-    if (!c->io)
-        uv_read_stop(&c->conn.stream);
+    paused_add(c);
 }
 
 /* Run cmd's handler with statistics, slowlog, latency and MONITOR, as
@@ -815,6 +853,7 @@ static void batch_done(srv_client_t *c)
     if (!c->batch_head)
         c->batch_tail = NULL;
     c->batch_bytes -= b->bytes;
+    c->batch_wire -= b->wire;
     c->ack_bytes += b->bytes;
     c->ack_batches++;
     srv_batch_free(b);
@@ -949,6 +988,7 @@ void srv_client_io_batch(srv_client_t *c, srv_batch_t *b)
         c->batch_head = b;
     c->batch_tail = b;
     c->batch_bytes += b->bytes;
+    c->batch_wire += b->wire;
     clock_us = srv_ustime_now();
     srv.mstime_cache = clock_us / 1000;
     c->last_interaction_ms = srv.mstime_cache;
@@ -1060,10 +1100,13 @@ static void client_setup(srv_client_t *c, int unix_socket)
         c->flags |= SRV_CLIENT_AUTHENTICATED;
     srv_client_apply_limits(c);
     c->ctime_ms = c->last_interaction_ms = srv_mstime_now();
-    c->next = srv.clients;
-    if (srv.clients)
-        srv.clients->prev = c;
-    srv.clients = c;
+    /* Appended: CLIENT LIST shows the oldest first, as Redis. */
+    c->prev = srv.clients_tail;
+    if (srv.clients_tail)
+        srv.clients_tail->next = c;
+    else
+        srv.clients = c;
+    srv.clients_tail = c;
     srv.nclients++;
     srv.stats.total_connections_received++;
 }
@@ -1285,7 +1328,7 @@ static void info_flags(const srv_client_t *c, int dirty_cas, char *f)
 /* Input bytes buffered for c and not yet run (see server.h). */
 size_t srv_client_qbuf(const srv_client_t *c)
 {
-    return c->io ? c->batch_bytes : resp_parser_pending(&c->parser);
+    return c->io ? c->batch_wire : resp_parser_pending(&c->parser);
 }
 
 /* CLIENT LIST / CLIENT INFO line for c (see server.h). */
@@ -1296,7 +1339,7 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     size_t argv_mem = 0;
     /* While c runs a command its whole read batch is still buffered, as
      * Redis's query buffer is until the batch ends. */
-    size_t qbuf = c->io ? c->batch_bytes
+    size_t qbuf = c->io ? c->batch_wire
                   : c == srv.current_client ? c->parser.len
                                             : resp_parser_pending(&c->parser);
     size_t qfree = c->io ? srv_io_qbuf_free(c)
@@ -1351,27 +1394,21 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
  * ------------------------------------------------------------------ */
 
 /* Give a client whose postponed command may now run its turn: run it,
- * then whatever else is buffered, then read again. */
+ * then whatever else is buffered. */
 static void client_resume(srv_client_t *c)
 {
     resp_slice_t *argv = c->paused_argv;
     resp_cmd_t rc = {c->paused_argc, argv, 0};
 
     c->paused_argv = NULL;
-    c->flags &= ~SRV_CLIENT_PAUSED;
-    npaused--;
+    paused_remove(c);
     srv_client_execute(c, &rc);
     hp_free(argv);
     if (c->flags & SRV_CLIENT_PAUSED)
         return;
     client_process_input(c);
-    if (c->flags & SRV_CLIENT_CLOSE_ASAP) {
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP)
         srv_client_free(c);
-        return;
-    }
-    if (!c->io && !(c->flags & (SRV_CLIENT_PAUSED | SRV_CLIENT_CLOSING |
-                                SRV_CLIENT_CLOSE_AFTER_REPLY)))
-        uv_read_start(&c->conn.stream, on_alloc, on_read);
 }
 
 /* Run the commands an unblocked client buffered while blocked, then go
@@ -1389,31 +1426,38 @@ void srv_client_resume_input(srv_client_t *c)
         srv_client_free(c);
 }
 
-/* Resume every paused client whose command the pause no longer holds. */
+/* True when the pause still holds c's postponed command. */
+static int pause_still_holds(const srv_client_t *c)
+{
+    srv_command_t *cmd = srv_command_lookup(c->paused_argv[0].ptr,
+                                            c->paused_argv[0].len);
+
+    if (cmd && c->paused_argc >= 2 && cmd->subcommands) {
+        srv_command_t *sub = srv_command_lookup_sub(
+            cmd, c->paused_argv[1].ptr, c->paused_argv[1].len);
+        if (sub)
+            cmd = sub;
+    }
+    return cmd && pause_holds(c, cmd);
+}
+
+/* Resume, in the order they were held, the paused clients whose command
+ * the pause no longer holds. A resumed client's input may free or hold
+ * other clients, so each search starts again from the oldest. */
 static void clients_unpause(void)
 {
-    srv_client_t *c, *next;
+    srv_client_t *c;
 
     srv.mstime_cache = srv_mstime_now();
     if (srv.clients_paused_until_ms &&
         srv.clients_paused_until_ms <= srv.mstime_cache)
         srv.clients_paused_until_ms = 0;
-    for (c = srv.clients; c && npaused; c = next) {
-        srv_command_t *cmd;
-
-        next = c->next;
-        if (!(c->flags & SRV_CLIENT_PAUSED))
-            continue;
-        cmd = srv_command_lookup(c->paused_argv[0].ptr,
-                                 c->paused_argv[0].len);
-        if (cmd && c->paused_argc >= 2 && cmd->subcommands) {
-            srv_command_t *sub = srv_command_lookup_sub(
-                cmd, c->paused_argv[1].ptr, c->paused_argv[1].len);
-            if (sub)
-                cmd = sub;
-        }
-        if (!cmd || !pause_holds(c, cmd))
-            client_resume(c);
+    for (;;) {
+        for (c = paused_head; c && pause_still_holds(c); c = c->paused_next)
+            ;
+        if (!c)
+            break;
+        client_resume(c);
     }
 }
 

@@ -405,9 +405,11 @@ static void conn_read_start(srv_conn_t *k)
 }
 
 /* Push the scratch's commands (and err, a protocol error after them) as
- * one batch of k. -ENOMEM when it cannot be built. */
+ * one batch of k; wire is the protocol bytes they were parsed from.
+ * -ENOMEM when it cannot be built. */
 static int conn_push_batch(srv_conn_t *k, size_t ncmds, size_t nslices,
-                           size_t nbytes, int err_rc, const char *err)
+                           size_t nbytes, size_t wire, int err_rc,
+                           const char *err)
 {
     io_thread_t *t = k->t;
     io_msg_t *m = batch_build(t, ncmds, nslices, nbytes);
@@ -419,6 +421,7 @@ static int conn_push_batch(srv_conn_t *k, size_t ncmds, size_t nslices,
     b = batch_of(m);
     b->error_rc = err_rc;
     b->error = err;
+    b->wire = wire;
     m->conn = k;
     m->client = k->client;
     k->inflight_bytes += b->bytes;
@@ -427,13 +430,24 @@ static int conn_push_batch(srv_conn_t *k, size_t ncmds, size_t nslices,
     return 0;
 }
 
+/* The protocol bytes k's parser consumed since *pending was its pending
+ * count; *pending becomes the count now. */
+static size_t parsed_since(srv_conn_t *k, size_t *pending)
+{
+    size_t now = resp_parser_pending(&k->parser);
+    size_t n = *pending >= now ? *pending - now : 0;
+
+    *pending = now;
+    return n;
+}
+
 /* Hand over every complete command k's parser holds, in batches. Before
  * AUTH only one command at a time goes (the next waits for its
  * acknowledgement). A protocol error ends the batch and the reading. */
 static void conn_parse(srv_conn_t *k)
 {
     io_thread_t *t = k->t;
-    size_t ncmds = 0, nslices = 0, nbytes = 0;
+    size_t ncmds = 0, nslices = 0, nbytes = 0, pending;
     const char *err = NULL;
     resp_cmd_t rc;
     int r = 0;
@@ -441,6 +455,9 @@ static void conn_parse(srv_conn_t *k)
     if (k->parse_stopped || k->state != CONN_OPEN ||
         (k->unauth && k->inflight_batches))
         return;
+    /* Parsing only moves the parser's position: what pending loses is
+     * the protocol bytes of the commands parsed (CLIENT LIST qbuf). */
+    pending = resp_parser_pending(&k->parser);
     for (;;) {
         r = resp_parser_next(&k->parser, &rc);
         if (r <= 0)
@@ -452,7 +469,8 @@ static void conn_parse(srv_conn_t *k)
         if (k->unauth)
             break;
         if (nbytes >= BATCH_MAX_BYTES) {
-            if (conn_push_batch(k, ncmds, nslices, nbytes, 0, NULL) < 0) {
+            if (conn_push_batch(k, ncmds, nslices, nbytes,
+                                parsed_since(k, &pending), 0, NULL) < 0) {
                 r = RESP_ERR_NOMEM;
                 ncmds = 0;
                 break;
@@ -467,8 +485,9 @@ static void conn_parse(srv_conn_t *k)
     }
     if (ncmds == 0 && r >= 0)
         return;
-    if (conn_push_batch(k, ncmds, nslices, nbytes, r < 0 ? r : 0, err) < 0 &&
-        conn_push_batch(k, 0, 0, 0, RESP_ERR_NOMEM, NULL) < 0) {
+    if (conn_push_batch(k, ncmds, nslices, nbytes, parsed_since(k, &pending),
+                        r < 0 ? r : 0, err) < 0 &&
+        conn_push_batch(k, 0, 0, 0, 0, RESP_ERR_NOMEM, NULL) < 0) {
         /* Nothing can be said to the executor; the client goes. */
         k->parse_stopped = 1;
         conn_close(k);
@@ -514,7 +533,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         resp_parser_pending(&k->parser) > k->limits.max_query_buf) {
         k->parse_stopped = 1;
         conn_read_stop(k);
-        if (conn_push_batch(k, 0, 0, 0, RESP_ERR_PROTO,
+        if (conn_push_batch(k, 0, 0, 0, 0, RESP_ERR_PROTO,
                             "Protocol error: query buffer limit "
                             "exceeded") < 0)
             conn_close(k);

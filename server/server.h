@@ -156,6 +156,8 @@ struct srv_client {
     int limits_unauth;        /* parser has the unauthenticated limits */
     int paused_argc;          /* command postponed by CLIENT PAUSE */
     resp_slice_t *paused_argv; /* its copy (one owned block), or NULL */
+    struct srv_client *paused_prev, *paused_next; /* clients held by the
+                                 pause, oldest first (client.c) */
     /* Added for output limits and transactions (client.c, t_multi.c): */
     int64_t obuf_soft_since_ms; /* unix ms the soft output limit was first
                                    exceeded, 0 = under it */
@@ -174,6 +176,7 @@ struct srv_client {
     struct srv_batch *batch_head, *batch_tail; /* batches not yet run
                                                   (owned) */
     size_t batch_bytes;        /* input bytes those batches carry */
+    size_t batch_wire;         /* protocol bytes of their commands */
     size_t ack_bytes;          /* bytes of batches run, not yet told */
     uint32_t ack_batches;      /* batches run, not yet told */
 };
@@ -329,7 +332,9 @@ typedef struct srv_server {
     srv_config_t cfg;
     srv_db_t *dbs;            /* cfg.databases of them */
     srv_stats_t stats;
-    srv_client_t *clients;    /* all connected clients (list head) */
+    srv_client_t *clients;    /* all connected clients, oldest first
+                                 (list head) */
+    srv_client_t *clients_tail; /* the newest client */
     uint64_t nclients;
     uint64_t next_client_id;
     srv_client_t *pending_write; /* clients with replies to flush */
@@ -886,6 +891,7 @@ typedef struct srv_batch {
     int ncmds;
     int pos;                 /* next command to run */
     size_t bytes;            /* input bytes it accounts for */
+    size_t wire;             /* protocol bytes its commands came in */
     const char *error;       /* a protocol error after the commands
                                 (static text, RESP_ERR_PROTO), or NULL */
     int error_rc;            /* RESP_ERR_* with error, else 0 */

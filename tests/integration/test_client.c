@@ -132,6 +132,36 @@ static void test_client_list_and_info(void **state)
     redisFree(c2);
 }
 
+/* The qbuf= field of the first line of reply r. */
+static long long qbuf_field(const redisReply *r)
+{
+    const char *q = strstr(r->str, " qbuf=");
+
+    assert_non_null(q);
+    return atoll(q + 6);
+}
+
+/* While CLIENT INFO / CLIENT LIST runs, qbuf is the protocol bytes of the
+ * command being run (26 for "*2 $6 client $4 info|list"), as Redis counts
+ * its query buffer: not the memory a thread's batch takes. */
+static void test_client_info_qbuf(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *c = th_connect(s);
+    char want[64];
+    redisReply *r;
+
+    r = th_cmd(c, "client info");
+    assert_int_equal(qbuf_field(r), 26);
+    freeReplyObject(r);
+    /* *4 $6 client $4 list $2 id $L <id>: 40 bytes and the id's digits */
+    snprintf(want, sizeof(want), "%lld", client_id(c));
+    r = th_cmd(c, "client list id %s", want);
+    assert_int_equal(qbuf_field(r), 40 + (long long)strlen(want));
+    freeReplyObject(r);
+    redisFree(c);
+}
+
 /* The addr= field of c's CLIENT INFO into out. */
 static void client_addr(redisContext *c, char *out, size_t size)
 {
@@ -270,6 +300,71 @@ static void test_client_pause_blocks_others(void **state)
     redisFree(other);
 }
 
+/* CLIENT LIST lists the clients in the order they connected (ids
+ * ascending), as Redis walks its list of clients. */
+static void test_client_list_oldest_first(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *b = th_connect(s), *c = th_connect(s);
+    long long ids[3] = {client_id(s->ctx), client_id(b), client_id(c)};
+    long long last = 0;
+    int seen = 0;
+    redisReply *r = th_cmd(c, "CLIENT LIST");
+    const char *p;
+
+    for (p = r->str; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        long long id;
+
+        assert_int_equal(strncmp(p, "id=", 3), 0);
+        id = atoll(p + 3);
+        assert_true(id > last);
+        last = id;
+        seen += id == ids[0] || id == ids[1] || id == ids[2];
+    }
+    assert_int_equal(seen, 3);
+    freeReplyObject(r);
+    redisFree(b);
+    redisFree(c);
+}
+
+/* Send cmd on c without reading the reply. */
+static void send_only(redisContext *c, const char *cmd)
+{
+    int done = 0;
+
+    assert_int_equal(redisAppendCommand(c, cmd), REDIS_OK);
+    while (!done)
+        assert_int_equal(redisBufferWrite(c, &done), REDIS_OK);
+}
+
+/* Clients held by CLIENT PAUSE resume in the order they were held,
+ * whatever the order they connected in; each runs its held command and
+ * then what it sent after it (as redis-server: "second" at the end). */
+static void test_client_pause_resumes_in_order(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *older = th_connect(s), *newer = th_connect(s);
+    redisReply *r;
+
+    th_expect_status(s->ctx, "OK", "CLIENT PAUSE 100000 WRITE");
+    send_only(older, "SET porder first");
+    th_wait_info(s->ctx, "clients", "blocked_clients", 1);
+    send_only(newer, "SET porder second");
+    th_wait_info(s->ctx, "clients", "blocked_clients", 2);
+    send_only(older, "APPEND porder -third");
+    usleep(50000);
+    th_expect_status(s->ctx, "OK", "CLIENT UNPAUSE");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(redisGetReply(older, (void **)&r), REDIS_OK);
+        freeReplyObject(r);
+    }
+    assert_int_equal(redisGetReply(newer, (void **)&r), REDIS_OK);
+    freeReplyObject(r);
+    th_expect_str(s->ctx, "second", "GET porder");
+    redisFree(older);
+    redisFree(newer);
+}
+
 static void test_client_pause_errors(void **state)
 {
     th_server_t *s = *state;
@@ -334,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup(test_client_id, th_test_setup),
         cmocka_unit_test_setup(test_client_setname_getname, th_test_setup),
         cmocka_unit_test_setup(test_client_list_and_info, th_test_setup),
+        cmocka_unit_test_setup(test_client_info_qbuf, th_test_setup),
         cmocka_unit_test_setup(test_client_kill_by_id_and_addr,
                                th_test_setup),
         cmocka_unit_test_setup(test_client_kill_filters, th_test_setup),
@@ -341,6 +437,10 @@ int main(void)
         cmocka_unit_test_setup(test_client_pause_blocks_others,
                                th_test_setup),
         cmocka_unit_test_setup(test_client_pause_errors, th_test_setup),
+        cmocka_unit_test_setup(test_client_list_oldest_first,
+                               th_test_setup),
+        cmocka_unit_test_setup(test_client_pause_resumes_in_order,
+                               th_test_setup),
         cmocka_unit_test_setup(test_client_reply_modes, th_test_setup),
         cmocka_unit_test_setup(test_client_no_evict_and_help,
                                th_test_setup),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <dirent.h>
@@ -155,6 +156,47 @@ static void test_jemalloc_bg_thread(void **state)
     freeReplyObject(r);
 }
 
+/* One command of 100000 arguments does not pin its argument array on
+ * the connection: after SADD of 100000 members and UNLINK, used_memory
+ * comes back near where it was (Redis frees argv after each command;
+ * the lazyfree unit of Redis's suite checks this). */
+static void test_big_command_argv_released(void **state)
+{
+    th_server_t *s = *state;
+    redisContext *c = th_connect(s);
+    enum { N = 100000 };
+    const char **argv = calloc(N + 2, sizeof(*argv));
+    char (*nums)[8] = calloc(N, sizeof(*nums));
+    long long before, used = -1;
+    redisReply *r;
+
+    assert_non_null(argv);
+    assert_non_null(nums);
+    before = th_info_int(c, "memory", "used_memory");
+    argv[0] = "SADD";
+    argv[1] = "bigargv";
+    for (int i = 0; i < N; i++) {
+        snprintf(nums[i], sizeof(nums[i]), "%d", i);
+        argv[i + 2] = nums[i];
+    }
+    r = th_cmdv(c, N + 2, argv, NULL);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->integer, N);
+    freeReplyObject(r);
+    free(argv);
+    free(nums);
+    th_expect_int(c, 1, "UNLINK bigargv");
+    /* The set goes in background slices; its argv (2.4 MB) must too. */
+    for (int i = 0; i < 250; i++) {
+        used = th_info_int(c, "memory", "used_memory");
+        if (used < before + 1024 * 1024)
+            break;
+        usleep(20000);
+    }
+    assert_true(used < before + 1024 * 1024);
+    redisFree(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +204,8 @@ int main(void)
                                th_test_setup),
         cmocka_unit_test_setup(test_jemalloc_bg_thread, th_test_setup),
         cmocka_unit_test_setup(test_memory_usage_errors, th_test_setup),
+        cmocka_unit_test_setup(test_big_command_argv_released,
+                               th_test_setup),
         cmocka_unit_test_setup(test_memory_stats_fields, th_test_setup),
         cmocka_unit_test_setup(test_memory_doctor_purge_malloc_stats,
                                th_test_setup),
