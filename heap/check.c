@@ -2,15 +2,18 @@
  * check.c - the costly consistency checks of -Dgc_debug=true builds
  * (heap_gc.h hp_heap_check). Compiled to nothing otherwise.
  *
- * The side records checked are those on the collector's lists (gc.c
- * hp__gc_check), in the string side table (ref.c hp__ref_check) and every
+ * The side records checked are every live one (gc_debug builds keep a
+ * list of them, ref.c hp__ref_check: records held only by weak bindings
+ * are reached too), with those on the collector's lists (gc.c
+ * hp__gc_check) and in the string side table marked as such, and every
  * one reachable from them through reference elements (their targets) and
  * weak lists (the containers holding the weak elements). For each: its
  * object points back at it, its element counts match its elements, it is
  * tracked iff it holds strong elements, it is needed at all, it is no
  * orphan and its block has room for the reference it says lives there,
  * its weak list is well linked and counted, each element is still
- * present in the container body, which passes its structural validator,
+ * present in the container body, which passes its structural validator
+ * (hash tables included), its element dict passes the dict's,
  * and an element (or put-off decref) in a record's room is in its own
  * record's, marked busy. Then, over
  * all of them: every object's refcount covers the strong references known
@@ -221,9 +224,12 @@ static int body_validate(const hp_obj_t *o)
         return hp_lp_validate(o->v.ptr);
     case HP_ENC_INTSET:
         return hp_is_validate(o->v.ptr);
+    case HP_ENC_HASHTABLE:
+        return hp__dict_validate(o->v.ptr);
     case HP_ENC_SKIPLIST:
         zs = o->v.ptr;
         if (hp_dict_size(zs->dict) != zs->tree->length) return -1;
+        if (hp__dict_validate(zs->dict) != 0) return -1;
         return hp__zbt_validate(zs->tree);
     default:
         return 0;
@@ -401,6 +407,9 @@ static void check_side(check_t *c, hp_side_t *s)
                        (void *)s, s->tracked, pi->on_gc ? "on" : "not on");
     /* not hp__elem_each: its unsafe iterator forbids the rehash steps
      * of the finds check_elem runs */
+    if (s->elems && hp__dict_validate(s->elems) != 0)
+        hp__check_fail("side %p: its element dict fails its invariants",
+                       (void *)s);
     if (s->one) {
         check_elem(&x, s->one);
     } else if (s->elems) {
@@ -461,11 +470,11 @@ static void check_totals(check_t *c)
     if (c->nstrong != hp__ref_nstrong)
         hp__check_fail("ref: counter of strong elements %zu, side "
                        "records hold %zu", hp__ref_nstrong, c->nstrong);
-    /* a side held only by weak bindings may be out of reach: at most */
-    if (c->nweak > hp__ref_nweak)
+    /* every live record is seen (ref.c walks them all): exact */
+    if (c->nweak != hp__ref_nweak)
         hp__check_fail("ref: counter of weak elements %zu, side "
                        "records hold %zu", hp__ref_nweak, c->nweak);
-    if (c->weakly > hp__ref_weakly_referenced)
+    if (c->weakly != hp__ref_weakly_referenced)
         hp__check_fail("ref: counter of weakly referenced objects "
                        "%zu, %zu seen", hp__ref_weakly_referenced,
                        c->weakly);

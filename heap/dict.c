@@ -167,6 +167,35 @@ void hp_dict_free(hp_dict_t *d)
     hp_free(d);
 }
 
+/* The invariants of heap_int.h, and every entry in the bucket its key
+ * hashes to: 0 or -EINVAL (gc_debug checks; O(n), reads only). */
+int hp__dict_validate(const hp_dict_t *d)
+{
+    size_t bytes = 0;
+
+    if (d->rehash_idx == -1 ? d->table[1] != NULL
+                            : (!d->table[1] || !d->table[0] ||
+                               (size_t)d->rehash_idx > tsize(d, 0)))
+        return -EINVAL;
+    for (int t = 0; t < 2; t++) {
+        size_t n = 0;
+
+        if ((d->table[t] == NULL) != (d->exp[t] == -1)) return -EINVAL;
+        for (size_t b = 0; b < tsize(d, t); b++) {
+            for (const hp_dict_entry_t *e = d->table[t][b]; e; e = e->next) {
+                if ((hp_hash(e->key, e->keylen) & tmask(d, t)) != b)
+                    return -EINVAL;
+                if (t == 0 && rehashing(d) && (int64_t)b < d->rehash_idx)
+                    return -EINVAL;
+                bytes += hp_malloc_size(e);
+                n++;
+            }
+        }
+        if (n != d->used[t]) return -EINVAL;
+    }
+    return bytes == d->entry_bytes ? 0 : -EINVAL;
+}
+
 /* Entries in the dict. */
 size_t hp_dict_size(const hp_dict_t *d)
 {

@@ -153,6 +153,9 @@ size_t hp__format_int(int64_t v, char *buf);
  * - entry_bytes is the sum of hp_malloc_size of every entry.
  * ------------------------------------------------------------------ */
 
+/* Check those invariants (and each entry's bucket): 0 or -EINVAL. */
+int hp__dict_validate(const hp_dict_t *d);
+
 struct hp_dict {
     const hp_dict_type_t *type; /* borrowed, outlives the dict */
     hp_dict_entry_t **table[2]; /* bucket arrays, chains via next */

@@ -112,6 +112,11 @@ typedef struct hp_side {
     struct hp_ref *weak_head;   /* weak references to obj */
     size_t nweakin;
     hp_lidx_t *li;              /* lists: reference bookkeeping, or NULL */
+#ifdef GC_DEBUG
+    /* Every live side record block, orphans included, for the check to
+     * reach those nothing else leads to (held only by weak bindings). */
+    struct hp_side *dbg_prev, *dbg_next;
+#endif
 } hp_side_t;
 
 _Static_assert(offsetof(hp_side_t, elems) == 64,

@@ -73,9 +73,34 @@ static size_t side_room(size_t klen, size_t llen)
     return on && n <= SIDE_ROOM_MAX ? n : 0;
 }
 
+#ifdef GC_DEBUG
+static hp_side_t *dbg_sides; /* every live side record block */
+
+/* Put new side record s on the list of all of them. */
+static void dbg_side_link(hp_side_t *s)
+{
+    s->dbg_prev = NULL;
+    s->dbg_next = dbg_sides;
+    if (dbg_sides) dbg_sides->dbg_prev = s;
+    dbg_sides = s;
+}
+
+/* Take s, about to be freed, off that list. */
+static void dbg_side_unlink(hp_side_t *s)
+{
+    if (s->dbg_prev) s->dbg_prev->dbg_next = s->dbg_next;
+    else dbg_sides = s->dbg_next;
+    if (s->dbg_next) s->dbg_next->dbg_prev = s->dbg_prev;
+}
+#else
+#define dbg_side_link(s) ((void)0)
+#define dbg_side_unlink(s) ((void)0)
+#endif
+
 /* Free side record s's block (nothing of it in use any more). */
 static void side_free(hp_side_t *s)
 {
+    dbg_side_unlink(s);
     hp__free_sized(s, s->bytes);
 }
 
@@ -109,6 +134,7 @@ static hp_side_t *side_get(hp_obj_t *o, size_t room)
     }
     s->obj = o;
     o->flags |= HP_OF_SIDE;
+    dbg_side_link(s);
     return s;
 }
 
@@ -955,6 +981,22 @@ void hp_ref_foreach(hp_obj_t *c, hp_ref_visit_fn fn, void *ud)
  * holds a strong reference (reported to w->queued). Every entry of the
  * string side table is keyed by its string's address and is that
  * string's side record (reported to w->side). */
+/* Every live side record to the check, so those only weak bindings
+ * lead to are checked too; an orphan only for its own invariant. */
+static void check_all_sides(hp_check_walk_t *w)
+{
+    for (hp_side_t *s = dbg_sides; s; s = s->dbg_next) {
+        if (!s->orphan) {
+            w->side(w, s, 0);
+            continue;
+        }
+        if (s->obj || !s->inl_busy)
+            hp__check_fail("ref: orphan side %p: object %p, room %s",
+                           (void *)s, (void *)s->obj,
+                           s->inl_busy ? "busy" : "free (should be gone)");
+    }
+}
+
 void hp__ref_check(hp_check_walk_t *w)
 {
     hp_dict_iter_t it;
@@ -973,9 +1015,12 @@ void hp__ref_check(hp_check_walk_t *w)
         }
         w->queued(w, r);
     }
+    check_all_sides(w);
     if (!sides) return;
     if (hp_dict_size(sides) == 0)
         hp__check_fail("ref: empty side table kept");
+    if (hp__dict_validate(sides) != 0)
+        hp__check_fail("ref: the side table fails the dict's invariants");
     hp_dict_iter_init(&it, sides, 1); /* safe: the walk's finds rehash */
     while ((e = hp_dict_iter_next(&it))) {
         hp_side_t *s = e->v.ptr;

@@ -260,6 +260,32 @@ static void test_catches_list_mark(void **state)
     assert_int_equal(hp_heap_check(), 0);
 }
 
+/* A record only a weak binding leads to (no element points at its
+ * object, nothing tracks it) is checked too, and the global count of
+ * weakly referenced objects is exact. */
+static void test_catches_weak_binding_only(void **state)
+{
+    hp_obj_t *lone = tc_cont_new(0);
+    hp_weakref_t *b;
+    hp_side_t *s;
+
+    (void)state;
+    assert_non_null(lone);
+    b = hp_weakref_new(lone, NULL);
+    assert_non_null(b);
+    s = side(lone);
+    assert_int_equal(hp_heap_check(), 0);
+    s->nweakin++;
+    assert_true(hp_heap_check() > 0);
+    s->nweakin--;
+    hp__ref_weakly_referenced++;
+    assert_true(hp_heap_check() > 0);
+    hp__ref_weakly_referenced--;
+    assert_int_equal(hp_heap_check(), 0);
+    hp_weakref_free(b);
+    hp_decref(lone);
+}
+
 /* The global strong-element counter. */
 static void test_catches_global_count(void **state)
 {
@@ -288,6 +314,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catches_refcount, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_catches_weak_binding_only,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_catches_side_record, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catches_list_mark, setup,

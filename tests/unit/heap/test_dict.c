@@ -324,9 +324,13 @@ static void test_dict_random_ops_match_model(void **state)
         assert_int_equal(hp_dict_size(d), count);
         rehash_seen |= hp__dict_is_rehashing(d);
         if (step % 997 == 0) assert_int_equal(hp_dict_shrink_if_sparse(d), 0);
-        if (step % 1500 == 0) check_model(d, present, val);
+        if (step % 1500 == 0) {
+            check_model(d, present, val);
+            assert_int_equal(hp__dict_validate(d), 0);
+        }
     }
     check_model(d, present, val);
+    assert_int_equal(hp__dict_validate(d), 0);
     assert_true(rehash_seen);
     assert_int_equal(hp_dict_mem(d), hp_mem_used() - base);
     hp_dict_free(d);
@@ -358,6 +362,43 @@ static void test_dict_grows_incrementally(void **state)
     assert_true(steps > 10);
     assert_int_equal(d->exp[0], 11);
     assert_null(d->table[1]);
+    hp_dict_free(d);
+}
+
+/* The validator (gc_debug's check of hash tables) passes mid-rehash
+ * and catches an entry in the wrong bucket, a wrong count and a moved
+ * rehash cursor. */
+static void test_dict_validate_catches_corruption(void **state)
+{
+    hp_dict_t *d = hp_dict_new(&plain_type);
+    hp_dict_entry_t *e = NULL;
+    size_t b, mask;
+
+    add_range(d, 0, 1025); /* expanding: two tables */
+    assert_true(hp__dict_is_rehashing(d));
+    assert_int_equal(hp__dict_validate(d), 0);
+    d->used[1]++;
+    assert_int_equal(hp__dict_validate(d), -EINVAL);
+    d->used[1]--;
+    d->rehash_idx = (int64_t)((size_t)1 << d->exp[0]) + 1;
+    assert_int_equal(hp__dict_validate(d), -EINVAL);
+    d->rehash_idx = 0;
+    while (hp__dict_rehash(d, 1000)) {
+    }
+    assert_false(hp__dict_is_rehashing(d));
+    assert_int_equal(hp__dict_validate(d), 0);
+    mask = ((size_t)1 << d->exp[0]) - 1;
+    for (b = 0; b <= mask && !(e = d->table[0][b]); b++) {
+    }
+    assert_non_null(e);
+    d->table[0][b] = e->next; /* move the head entry one bucket on */
+    e->next = d->table[0][(b + 1) & mask];
+    d->table[0][(b + 1) & mask] = e;
+    assert_int_equal(hp__dict_validate(d), -EINVAL);
+    d->table[0][(b + 1) & mask] = e->next;
+    e->next = d->table[0][b];
+    d->table[0][b] = e;
+    assert_int_equal(hp__dict_validate(d), 0);
     hp_dict_free(d);
 }
 
@@ -825,6 +866,8 @@ int main(void)
         cmocka_unit_test_setup(test_dict_clear_some_in_steps, setup),
         cmocka_unit_test_setup(test_dict_random_ops_match_model, setup),
         cmocka_unit_test_setup(test_dict_grows_incrementally, setup),
+        cmocka_unit_test_setup(test_dict_validate_catches_corruption,
+                               setup),
         cmocka_unit_test_setup(test_dict_rehash_for_finishes, setup),
         cmocka_unit_test_setup(test_dict_shrinks_when_sparse, setup),
         cmocka_unit_test_setup(test_dict_scan_stable_exactly_once, setup),
