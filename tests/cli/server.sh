@@ -33,7 +33,7 @@ start_server() {
         SERVER_PORT=$(free_port)
         "$@" --port "$SERVER_PORT" </dev/null >"$log" 2>&1 &
         SERVER_PID=$!
-        if wait_ping "$SERVER_PORT" "$SERVER_PID" 10; then
+        if wait_ping "$SERVER_PORT" "$SERVER_PID" 30; then
             return 0
         fi
         stop_server "$SERVER_PID"
@@ -43,12 +43,12 @@ start_server() {
     return 1
 }
 
-# stop_server PID: SIGTERM, up to 10 s, then SIGKILL. Returns the exit
+# stop_server PID: SIGTERM, up to 30 s, then SIGKILL. Returns the exit
 # status (137 etc. if it had to be killed).
 stop_server() {
     local pid=$1 i rc=0
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < 600; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done

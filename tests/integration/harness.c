@@ -36,8 +36,8 @@
 #include <cmocka.h>
 
 #define START_TRIES      5
-#define READY_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS  10000
+#define READY_TIMEOUT_MS 30000
+#define STOP_TIMEOUT_MS  30000
 #define MAX_ARGS         64
 #define DESC_MAX         512
 
@@ -938,7 +938,7 @@ void th_wait_info(redisContext *c, const char *section, const char *name,
 {
     long long v = -1;
 
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) {
         v = th_info_int(c, section, name);
         if (v == want) {
             return;

@@ -26,7 +26,7 @@ typedef struct th_server {
 
 /* Start gencached on a free port with extra arguments (NULL-terminated
  * list of "--directive", "value" ..., may be NULL), wait until it answers
- * PING (PONG or NOAUTH both count), up to 10 s. 0 on success, -1 on
+ * PING (PONG or NOAUTH both count), up to 30 s. 0 on success, -1 on
  * failure (the log is printed to stderr). */
 int th_server_start(th_server_t *s, const char *const *args);
 /* Same, with a config file path passed as the server's first argument
@@ -35,7 +35,7 @@ int th_server_start_conf(th_server_t *s, const char *conf_path,
                          const char *const *args);
 /* A TCP port on 127.0.0.1 that was free when probed, or -1. */
 int th_free_port(void);
-/* SIGTERM, wait up to 10 s, then SIGKILL. Returns the exit status as
+/* SIGTERM, wait up to 30 s, then SIGKILL. Returns the exit status as
  * waitpid reports it (WEXITSTATUS when exited), -1 if killed. Frees ctx. */
 int th_server_stop(th_server_t *s);
 /* New connection to s (asserts success). Caller frees it. */
@@ -72,7 +72,7 @@ void th_expect_error(redisContext *c, const char *prefix, const char *fmt,
 /* The integer after "name:" in the reply of INFO section (NULL: plain
  * INFO) on c, or -1 when the field is absent. */
 long long th_info_int(redisContext *c, const char *section, const char *name);
-/* Wait (up to 5 s) until th_info_int(c, section, name) is want; fails
+/* Wait (up to 30 s) until th_info_int(c, section, name) is want; fails
  * the test otherwise. */
 void th_wait_info(redisContext *c, const char *section, const char *name,
                   long long want);

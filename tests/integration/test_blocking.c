@@ -30,10 +30,10 @@ static long long now_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Wait (up to 5 s) until INFO shows n blocked clients. */
+/* Wait (up to 30 s) until INFO shows n blocked clients. */
 static void wait_blocked(redisContext *c, long long n)
 {
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) {
         if (th_info_int(c, "clients", "blocked_clients") == n)
             return;
         usleep(10000);

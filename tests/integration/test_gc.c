@@ -125,7 +125,7 @@ static void test_automatic(void **state)
         th_expect_int(s->ctx, 1, "REF.HSET a%d self a%d", i, i);
         th_expect_int(s->ctx, 1, "DEL a%d", i);
     }
-    for (int i = 0; i < 100 && th_info_int(s->ctx, "gc",
+    for (int i = 0; i < 3000 && th_info_int(s->ctx, "gc",
                                           "gc_collected_objects") == before;
          i++)
         usleep(10000);
@@ -169,7 +169,7 @@ static void test_pacing_config(void **state)
         th_expect_int(s->ctx, 1, "REF.HSET p%d self p%d", i, i);
         th_expect_int(s->ctx, 1, "DEL p%d", i);
     }
-    for (int i = 0; i < 200 && (th_info_int(s->ctx, "gc",
+    for (int i = 0; i < 3000 && (th_info_int(s->ctx, "gc",
                                            "gc_collected_objects") == before ||
                                 th_info_int(s->ctx, "gc", "gc_in_progress"));
          i++)

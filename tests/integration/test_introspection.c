@@ -623,7 +623,7 @@ static void test_idle_query_buffer_released(void **state)
     th_expect_status(c, "OK", "CLIENT SETNAME idler");
     size = query_buffer(s->ctx, "idler");
     assert_true(size >= 16384 && size < 32768);
-    for (i = 0; i < 60; i++) {
+    for (i = 0; i < 300; i++) {
         usleep(100 * 1000);
         size = query_buffer(s->ctx, "idler");
         if (size == 0) {

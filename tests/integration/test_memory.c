@@ -146,7 +146,7 @@ static void test_jemalloc_bg_thread(void **state)
     if (je)
         assert_true(without < with);
     th_expect_status(s->ctx, "OK", "CONFIG SET jemalloc-bg-thread yes");
-    for (int i = 0; je && i < 100 && thread_count(s->pid) <= without; i++)
+    for (int i = 0; je && i < 1000 && thread_count(s->pid) <= without; i++)
         usleep(20000);
     if (je)
         assert_true(thread_count(s->pid) > without);
@@ -187,7 +187,7 @@ static void test_big_command_argv_released(void **state)
     free(nums);
     th_expect_int(c, 1, "UNLINK bigargv");
     /* The set goes in background slices; its argv (2.4 MB) must too. */
-    for (int i = 0; i < 250; i++) {
+    for (int i = 0; i < 1500; i++) {
         used = th_info_int(c, "memory", "used_memory");
         if (used < before + 1024 * 1024)
             break;

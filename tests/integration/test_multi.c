@@ -222,10 +222,24 @@ static void test_watch_expire_and_flush(void **state)
     th_expect_status(c, "OK", "WATCH x");
     th_expect_int(c, 1, "EXPIRE x 10");
     expect_ping_tx(c, 0);
-    /* A key that expires after WATCH fails EXEC. */
-    th_expect_status(c, "OK", "SET x foo PX 50");
-    th_expect_status(c, "OK", "WATCH x");
-    usleep(200000);
+    /* A key that expires after WATCH fails EXEC. The PTTL after WATCH
+     * shows the key was alive when watched; on a machine too slow for
+     * that, try again with a longer TTL. */
+    for (int ttl = 50;; ttl *= 4) {
+        redisReply *r;
+        long long left;
+
+        th_expect_status(c, "OK", "SET x foo PX %d", ttl);
+        th_expect_status(c, "OK", "WATCH x");
+        r = th_cmd(c, "PTTL x");
+        left = r->integer;
+        freeReplyObject(r);
+        if (left > 0) {
+            usleep((useconds_t)ttl * 1000 + 150000);
+            break;
+        }
+        th_expect_status(c, "OK", "UNWATCH");
+    }
     expect_ping_tx(c, 0);
     /* A key already expired when watched is no change when it goes. */
     th_expect_status(c, "OK", "SET x foo PX 1");

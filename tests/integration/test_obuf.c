@@ -75,14 +75,14 @@ static long long wait_disconnections(redisContext *c, long long want,
     return v;
 }
 
-/* Read from fd until the peer closes (up to 5 s); returns 1 if closed. */
+/* Read from fd until the peer closes (up to 30 s); returns 1 if closed. */
 static int drained_to_close(int fd)
 {
     char *buf = malloc(BIG);
     int closed = 0;
 
     assert_non_null(buf);
-    for (int i = 0; i < 200 && !closed; i++)
+    for (int i = 0; i < 1200 && !closed; i++)
         th_raw_read(fd, buf, BIG, BIG - 1, 25, &closed);
     free(buf);
     return closed;
@@ -117,7 +117,7 @@ static void test_hard_limit_cuts_off_pipelining_reader(void **state)
                         "client_output_buffer_limit_disconnections");
     fd = th_raw_connect(s);
     send_gets(fd, 300); /* 300 MB of replies if nothing stopped it */
-    assert_int_equal(wait_disconnections(s->ctx, before + 1, 5000),
+    assert_int_equal(wait_disconnections(s->ctx, before + 1, 30000),
                      before + 1);
     /* The other client is fine, the cut one is gone. */
     th_expect_status(other, "PONG", "PING");
@@ -153,7 +153,7 @@ static void test_soft_limit_after_seconds(void **state)
                                 "client_output_buffer_limit_disconnections"),
                      before);
     assert_int_equal(connected(s->ctx), 2);
-    assert_int_equal(wait_disconnections(s->ctx, before + 1, 4000),
+    assert_int_equal(wait_disconnections(s->ctx, before + 1, 30000),
                      before + 1);
     assert_true(drained_to_close(fd));
     close(fd);
@@ -294,7 +294,7 @@ static void test_output_buffer_kept_then_released(void **state)
     if (!threaded())
         assert_true(line_field(line, "tot-mem") > 200LL * 1024);
     free(line);
-    for (int i = 0; i < 60 && (mem == 0 || mem > 64 * 1024); i++) {
+    for (int i = 0; i < 300 && (mem == 0 || mem > 64 * 1024); i++) {
         usleep(100000);
         line = client_line(s->ctx, "name=keeper");
         assert_non_null(line);

@@ -291,7 +291,7 @@ static void test_weak_vanishes(void **state)
     th_expect_str(s->ctx, "b", "REF.GET q PATH 2");
     /* expiry kills too */
     th_expect_int(s->ctx, 1, "PEXPIRE s2 50");
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 1500; i++) {
         r = th_cmd(s->ctx, "LLEN q");
         long long n = r->integer;
 

@@ -61,6 +61,39 @@ static void expire_soon(redisContext *c, const char *key)
     usleep(60000);
 }
 
+/* EXEC the n commands queued on c; each must have succeeded (+OK or
+ * :1, which is what every command these tests queue replies). */
+static void exec_succeeded(redisContext *c, size_t n)
+{
+    redisReply *r = th_cmd(c, "EXEC");
+
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, n);
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = r->element[i];
+
+        if (!(e->type == REDIS_REPLY_STATUS && strcmp(e->str, "OK") == 0) &&
+            !(e->type == REDIS_REPLY_INTEGER && e->integer == 1))
+            fail_msg("command %zu of the transaction: type %d '%s'", i,
+                     e->type, e->str ? e->str : "");
+    }
+    freeReplyObject(r);
+}
+
+/* Run the NULL-terminated cmds in one MULTI/EXEC, so that no deadline
+ * can pass between them however slow the machine (sanitizer builds on
+ * a loaded 2-core machine can take more than 20 ms for a few round
+ * trips). */
+static void atomically(redisContext *c, const char *const *cmds)
+{
+    size_t n = 0;
+
+    th_expect_status(c, "OK", "MULTI");
+    for (; cmds[n]; n++)
+        th_expect_status(c, "QUEUED", cmds[n]);
+    exec_succeeded(c, n);
+}
+
 /* The array reply of cmd (words separated by single spaces) has n
  * elements. */
 static void expect_len(redisContext *c, size_t n, const char *cmd)
@@ -200,24 +233,24 @@ static void test_ttl_sources(void **state)
     th_server_t *s = *state;
 
     /* TTL first, weak element second */
-    th_expect_status(s->ctx, "OK", "SET t v PX 20");
-    th_expect_int(s->ctx, 1, "REF.SADD ws WEAK t");
+    atomically(s->ctx, (const char *const[]){"SET t v PX 20",
+                                             "REF.SADD ws WEAK t", NULL});
     usleep(60000);
     th_expect_int(s->ctx, 0, "SCARD ws");
     th_expect_int(s->ctx, 0, "DBSIZE");
     /* RENAME carries the TTL to the new name */
     th_expect_status(s->ctx, "OK", "SET t v");
     th_expect_status(s->ctx, "OK", "REF.LINK a t WEAK");
-    th_expect_int(s->ctx, 1, "PEXPIRE t 200");
-    th_expect_status(s->ctx, "OK", "RENAME t t2");
+    atomically(s->ctx,
+               (const char *const[]){"PEXPIRE t 200", "RENAME t t2", NULL});
     usleep(250000);
     th_expect_int(s->ctx, 0, "EXISTS a");
     th_expect_int(s->ctx, 0, "DBSIZE");
     /* lengthened: still alive after the first deadline */
     th_expect_status(s->ctx, "OK", "SET t v");
     th_expect_status(s->ctx, "OK", "REF.LINK a t WEAK");
-    th_expect_int(s->ctx, 1, "PEXPIRE t 200");
-    th_expect_int(s->ctx, 1, "PEXPIRE t 100000");
+    atomically(s->ctx, (const char *const[]){"PEXPIRE t 200",
+                                             "PEXPIRE t 100000", NULL});
     usleep(250000);
     th_expect_str(s->ctx, "v", "GET a");
     /* shortened again */
@@ -227,8 +260,8 @@ static void test_ttl_sources(void **state)
     /* PERSIST: alive */
     th_expect_status(s->ctx, "OK", "SET t v");
     th_expect_status(s->ctx, "OK", "REF.LINK a t WEAK");
-    th_expect_int(s->ctx, 1, "PEXPIRE t 200");
-    th_expect_int(s->ctx, 1, "PERSIST t");
+    atomically(s->ctx,
+               (const char *const[]){"PEXPIRE t 200", "PERSIST t", NULL});
     usleep(250000);
     th_expect_str(s->ctx, "v", "GET a");
     th_expect_int(s->ctx, 2, "DEL a t");
@@ -384,8 +417,8 @@ static void test_effects_order(void **state)
                      "KEA");
     r = th_cmd(sub, "PSUBSCRIBE __keyevent@0__:*");
     freeReplyObject(r);
-    th_expect_int(s->ctx, 1, "PEXPIRE t 200");
-    th_expect_status(s->ctx, "OK", "SET marker x");
+    atomically(s->ctx,
+               (const char *const[]){"PEXPIRE t 200", "SET marker x", NULL});
     for (int i = 0; i < 8; i++) {
         read_pmessage(sub, buf, sizeof(buf));
         if (strcmp(buf, "__keyevent@0__:set marker") == 0)
@@ -441,18 +474,24 @@ static void test_many_ttls(void **state)
 {
     th_server_t *s = *state;
     long long expired = th_info_int(s->ctx, "stats", "expired_keys");
+    size_t queued = 0;
 
-    for (int i = 0; i < 60; i++) {
-        th_expect_status(s->ctx, "OK", "SET k%d v", i);
-        th_expect_int(s->ctx, 1, "REF.SADD ws WEAK k%d", i);
-        th_expect_int(s->ctx, 1, "PEXPIRE k%d %d", i, 500 + i * 7 % 30);
+    /* one transaction, so no first deadline passes before the changes */
+    th_expect_status(s->ctx, "OK", "MULTI");
+    for (int i = 0; i < 60; i++, queued += 3) {
+        th_expect_status(s->ctx, "QUEUED", "SET k%d v", i);
+        th_expect_status(s->ctx, "QUEUED", "REF.SADD ws WEAK k%d", i);
+        th_expect_status(s->ctx, "QUEUED", "PEXPIRE k%d %d", i,
+                         500 + i * 7 % 30);
     }
     for (int i = 0; i < 60; i++) {
         if (i % 3 == 0)
-            th_expect_int(s->ctx, 1, "PEXPIRE k%d 100000", i);
+            th_expect_status(s->ctx, "QUEUED", "PEXPIRE k%d 100000", i);
         else if (i % 5 == 0)
-            th_expect_int(s->ctx, 1, "PERSIST k%d", i);
+            th_expect_status(s->ctx, "QUEUED", "PERSIST k%d", i);
+        queued += i % 3 == 0 || i % 5 == 0;
     }
+    exec_succeeded(s->ctx, queued);
     usleep(650000);
     th_expect_int(s->ctx, 28, "SCARD ws");
     assert_int_equal(th_info_int(s->ctx, "stats", "expired_keys"),

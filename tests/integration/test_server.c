@@ -143,7 +143,7 @@ static void test_server_flush_async_big(void **state)
     th_expect_status(s->ctx, "OK", "FLUSHALL ASYNC");
     th_expect_int(s->ctx, 0, "DBSIZE");
     th_expect_status(s->ctx, "OK", "SET fresh 1");
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) {
         pending = th_info_int(s->ctx, "memory", "lazyfree_pending_objects");
         if (pending == 0)
             break;
