@@ -395,8 +395,13 @@ static void test_evicted_notifications(void **state)
 }
 
 /* Test: a large overshoot (the limit lowered under a full dataset) is
- * worked off in time-boxed steps between commands, without more
- * commands arriving: used_memory reaches the limit soon. */
+ * worked off in time-boxed steps between loop iterations, without
+ * commands driving it: used_memory comes down to the limit. The polls
+ * are 100 ms apart and each command evicts for at most 0.5 ms itself,
+ * so nearly all of the work is the loop's own. Every INFO counts its
+ * own reply and the connection's buffers in used_memory, which the
+ * eviction before it could not see: the limit is reached within the
+ * same 64 KB slack as the other tests here. */
 static void test_overshoot_continues(void **state)
 {
     th_server_t *s = *state;
@@ -414,19 +419,18 @@ static void test_overshoot_continues(void **state)
      * up to 3 minutes: sanitizer builds are several times slower, and the
      * evicted values' memory is given back by paced deferred-free slices
      * that a loaded 2-core machine (CI runs two tests at once) slows
-     * further; fixed waits of 10 s, then 30 s, ran out under TSan. What
-     * is asserted is that the work goes on without commands. */
-    for (int i = 0; i < 9000 && since_low < 500; i++) {
-        usleep(20000);
+     * further. */
+    for (int i = 0; i < 1800 && since_low < 100; i++) {
+        usleep(100000);
         used = th_info_int(c, "memory", "used_memory");
-        if (used <= LIMIT) {
+        if (used <= LIMIT + 64 * 1024) {
             break;
         }
         since_low = used < low ? 0 : since_low + 1;
         if (used < low)
             low = used;
     }
-    assert_true(used <= LIMIT);
+    assert_true(used <= LIMIT + 64 * 1024);
     assert_true(th_info_int(c, "stats", "evicted_keys") > NKEYS);
     clear_limit(c);
 }
