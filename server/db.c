@@ -609,14 +609,16 @@ static hp_dict_entry_t *add_live(srv_db_t *db, const char *key, size_t len,
 }
 
 /* ---------------------------------------------------------------------
- * Names with a TTL whose object is weakly referenced.
+ * Names with a TTL whose object is weakly referenced or shared.
  *
  * Expiry is lazy: a name whose TTL passed keeps its object until the
  * name is accessed or sampled by active expiry. A weak reference to that
  * object (a weak alias, a weak element) must not see it meanwhile: for
  * the user the object died when the TTL passed. So the names that had a
- * TTL while their object was weakly referenced (TTL set on such a name,
- * or a weak reference taken through a name with a TTL) are queued here,
+ * TTL while their object was weakly referenced or shared (TTL set on such
+ * a name, or a reference taken through a name with a TTL) are queued
+ * here (shared too: the object does not know its names, and a weak
+ * reference may later be taken through another of them),
  * one entry per name, in a binary min-heap on the TTL; before each
  * command whose time is past the earliest one, the queued names whose
  * TTL passed are expired exactly as lazy expiry does (`expired`,
@@ -801,22 +803,31 @@ static void wq_fini(void)
     wq_due_update();
 }
 
-/* Whether binding value v is a strong one to a weakly referenced
- * object. */
-static int value_weakly_held(const void *v)
+/* Whether a TTL on binding value v must be acted on when it passes:
+ * v is a strong name of an object that is weakly referenced, or shared
+ * (another name or a strong element holds it too, through which a weak
+ * reference may be taken later: the object does not know its names, so
+ * each of them is queued when it gets its TTL or when the object
+ * becomes shared through it). */
+static int value_ttl_matters(const void *v)
 {
-    return !value_is_weak(v) && hp_weakref_count(v) > 0;
+    const hp_obj_t *o = v;
+
+    if (value_is_weak(v))
+        return 0;
+    return hp_weakref_count(o) > 0 ||
+           (o->refcount > 1 && o->refcount != HP_REFCOUNT_IMMORTAL);
 }
 
-/* key's object just got a weak reference (REF.LINK ... WEAK, a WEAK
- * element): queue key when it is a strong name with a TTL. */
-void srv_db_weak_target(srv_db_t *db, const char *key, size_t len)
+/* key's object just got a reference (REF.LINK, a REF.* element, weak or
+ * strong): queue key when it is a strong name with a TTL. */
+void srv_db_ref_target(srv_db_t *db, const char *key, size_t len)
 {
     int64_t when = srv_db_get_expire(db, key, len);
     hp_dict_entry_t *de;
 
     if (when < 0 || (de = hp_dict_find(db->dict, key, len)) == NULL ||
-        !value_weakly_held(de->v.ptr))
+        !value_ttl_matters(de->v.ptr))
         return;
     wq_note(db->dict, key, len, when);
 }
@@ -853,7 +864,7 @@ void srv_db_weak_expire_due(void)
             wq_remove(w);
         } else if (when >= 0 &&
                    (de = hp_dict_find(db->dict, w->key, w->keylen)) &&
-                   value_weakly_held(de->v.ptr)) {
+                   value_ttl_matters(de->v.ptr)) {
             w->when = when; /* pushed back: later than now */
             wq_down(0);
             wq_due_update();
@@ -1163,7 +1174,7 @@ int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
         return -ENOMEM;
     }
     de->v.i = when_ms;
-    if (value_weakly_held(be->v.ptr)) {
+    if (value_ttl_matters(be->v.ptr)) {
         wq_note(db->dict, key, len, when_ms); /* see "Names with a TTL" */
     }
     return 0;

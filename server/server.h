@@ -518,12 +518,12 @@ int srv_db_is_weak(srv_db_t *db, const char *key, size_t len);
  * before the loop sleeps, unbind the queued ones (`del`, WATCH). */
 void srv_db_weak_cleared(void *ud);
 void srv_db_weak_flush(void);
-/* Names with a TTL whose object is weakly referenced (db.c): key's object
- * just got a weak reference (queued when key has a TTL); the earliest
+/* Names with a TTL whose object is weakly referenced or shared (db.c):
+ * key's object just got a reference (queued when key has a TTL); the earliest
  * queued TTL (INT64_MAX when none); before a command, expire the queued
  * names whose TTL passed, so weak references to an object held only by
  * expired names read it as gone (then the weak events are published). */
-void srv_db_weak_target(srv_db_t *db, const char *key, size_t len);
+void srv_db_ref_target(srv_db_t *db, const char *key, size_t len);
 extern int64_t srv_db_weak_due_ms;
 void srv_db_weak_expire_due(void);
 /* Borrowed object bound to key (weak bindings followed) without expiry,

@@ -314,12 +314,12 @@ static int parse_weak(srv_client_t *c, int *first)
     return HP_REF_STRONG;
 }
 
-/* After a reference of strength to target argv[i] was stored: a weak
- * one makes a TTL of that name matter to it (db.c, "Names with a TTL"). */
-static void note_target(srv_client_t *c, int strength, int i)
+/* After a reference to target argv[i] was stored: a TTL of that name
+ * now matters to the weak references the object has or may get
+ * (db.c, "Names with a TTL"). */
+static void note_target(srv_client_t *c, int i)
 {
-    if (strength == HP_REF_WEAK)
-        srv_db_weak_target(c->db, KEY(c, i));
+    srv_db_ref_target(c->db, KEY(c, i));
 }
 
 /* Look every target (argv[first + k*step + off]) up before any change;
@@ -356,7 +356,7 @@ void cmd_ref_hset(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
-        note_target(c, strength, i + 1);
+        note_target(c, i + 1);
         added += rc;
     }
     if (finish_write(c, h, created, 1, strength, SRV_NOTIFY_HASH, "hset") == 0)
@@ -387,7 +387,7 @@ void cmd_ref_sadd(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
-        note_target(c, strength, i);
+        note_target(c, i);
         added += rc;
     }
     if (created && added == 0) {
@@ -432,7 +432,7 @@ void cmd_ref_zadd(srv_client_t *c)
             srv_reply_oom(c);
             return;
         }
-        note_target(c, strength, i + 1);
+        note_target(c, i + 1);
         added += rc;
     }
     if (finish_write(c, z, created, 1, strength, SRV_NOTIFY_ZSET, "zadd") == 0)
@@ -470,7 +470,7 @@ static void ref_push(srv_client_t *c, int where)
             srv_reply_oom(c);
             return;
         }
-        note_target(c, strength, i);
+        note_target(c, i);
     }
     if (finish_write(c, l, created, 1, strength, SRV_NOTIFY_LIST,
                      where == HP_LIST_HEAD ? "lpush" : "rpush") == 0)
@@ -778,8 +778,7 @@ void cmd_ref_link(srv_client_t *c)
         srv_reply_oom(c);
         return;
     }
-    if (weak)
-        note_target(c, HP_REF_WEAK, 2);
+    note_target(c, 2);
     srv_notify(SRV_NOTIFY_GENERIC, "ref.link", c->db, KEY(c, 1));
     srv_reply_ok(c);
 }

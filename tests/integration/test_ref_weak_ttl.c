@@ -10,7 +10,8 @@
  * - effects: `expired` first, then `del` / `srem` / `hdel` / `zrem` /
  *   `lrem`; WATCH aborted; expired_keys counted;
  * - the TTL set before or after the weak reference, moved by RENAME,
- *   lengthened or shortened, on a second strong name;
+ *   lengthened or shortened, on a second strong name, on another name of
+ *   a shared object than the one the weak reference was taken through;
  * - objects still held elsewhere (a strong alias without TTL, a strong
  *   element) stay alive;
  * - many names with different TTLs, pushed back, persisted, shortened.
@@ -468,6 +469,50 @@ static void test_multi(void **state)
     freeReplyObject(r);
 }
 
+/* TTLs on names other than the one a weak reference was taken through:
+ * the object does not know its names, so each strong name with a TTL is
+ * queued once the object is shared; once every holder's TTL passed, the
+ * weak references see it gone, and a holder without TTL (a name, a
+ * strong element) keeps it alive. */
+static void test_ttl_on_other_name(void **state)
+{
+    th_server_t *s = *state;
+
+    /* TTL on t before a strong alias a (own TTL) shared the object, weak
+     * references taken through a */
+    atomically(s->ctx, (const char *const[]){
+                           "SET t v PX 200", "REF.LINK a t PX 200",
+                           "REF.LINK w a WEAK", "REF.SADD ws WEAK a", NULL});
+    usleep(250000);
+    th_expect_nil(s->ctx, "GET w");
+    th_expect_int(s->ctx, 0, "SCARD ws");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* shared first, TTLs afterwards */
+    atomically(s->ctx,
+               (const char *const[]){"SET t v", "REF.LINK a t",
+                                     "PEXPIRE t 200", "PEXPIRE a 200",
+                                     "REF.LINK w a WEAK", NULL});
+    usleep(250000);
+    th_expect_nil(s->ctx, "GET w");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* a second name without TTL keeps it; the expired name is gone */
+    atomically(s->ctx, (const char *const[]){"SET t v PX 200",
+                                             "REF.LINK a t",
+                                             "REF.LINK w a WEAK", NULL});
+    usleep(250000);
+    th_expect_str(s->ctx, "v", "GET w");
+    th_expect_int(s->ctx, 2, "DBSIZE"); /* a and w: t was reclaimed */
+    th_expect_int(s->ctx, 1, "DEL a"); /* its last holder: w goes too */
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* so does a strong element taken through the alias */
+    atomically(s->ctx, (const char *const[]){
+                           "SET t v PX 200", "REF.LINK a t PX 200",
+                           "REF.SADD s a", "REF.LINK w a WEAK", NULL});
+    usleep(250000);
+    th_expect_str(s->ctx, "v", "GET w");
+    th_expect_int(s->ctx, 2, "DBSIZE"); /* s and w */
+}
+
 /* Many names with different TTLs, some pushed back, some persisted,
  * later some shortened: exactly the expired ones are gone. */
 static void test_many_ttls(void **state)
@@ -521,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_effects_order, ttl_setup,
                                         ttl_teardown),
         cmocka_unit_test_setup_teardown(test_multi, ttl_setup,
+                                        ttl_teardown),
+        cmocka_unit_test_setup_teardown(test_ttl_on_other_name, ttl_setup,
                                         ttl_teardown),
         cmocka_unit_test_setup_teardown(test_many_ttls, ttl_setup,
                                         ttl_teardown),
