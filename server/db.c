@@ -803,6 +803,18 @@ static void wq_fini(void)
     wq_due_update();
 }
 
+/* value_ttl_matters, when `held` of the object's strong holds are about
+ * to go (a binding being moved): they do not make it shared. */
+static int value_ttl_matters_held(const void *v, uint32_t held)
+{
+    const hp_obj_t *o = v;
+
+    if (value_is_weak(v))
+        return 0;
+    return hp_weakref_count(o) > 0 ||
+           (o->refcount > 1 + held && o->refcount != HP_REFCOUNT_IMMORTAL);
+}
+
 /* Whether a TTL on binding value v must be acted on when it passes:
  * v is a strong name of an object that is weakly referenced, or shared
  * (another name or a strong element holds it too, through which a weak
@@ -811,12 +823,7 @@ static void wq_fini(void)
  * becomes shared through it). */
 static int value_ttl_matters(const void *v)
 {
-    const hp_obj_t *o = v;
-
-    if (value_is_weak(v))
-        return 0;
-    return hp_weakref_count(o) > 0 ||
-           (o->refcount > 1 && o->refcount != HP_REFCOUNT_IMMORTAL);
+    return value_ttl_matters_held(v, 0);
 }
 
 /* key's object just got a reference (REF.LINK, a REF.* element, weak or
@@ -1158,10 +1165,10 @@ int srv_db_delete(srv_db_t *db, const char *key, size_t len)
     return 1;
 }
 
-/* Set key's absolute expire time (unix ms). 0, -ENOENT when the key is
- * not bound, -ENOMEM. Does not signal (the command does). */
-int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
-                      int64_t when_ms)
+/* srv_db_set_expire, with `held` strong holds of the object about to go
+ * (see value_ttl_matters_held). */
+static int set_expire_held(srv_db_t *db, const char *key, size_t len,
+                           int64_t when_ms, uint32_t held)
 {
     hp_dict_entry_t *de, *be = hp_dict_find(db->dict, key, len);
     int existed;
@@ -1174,10 +1181,18 @@ int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
         return -ENOMEM;
     }
     de->v.i = when_ms;
-    if (value_ttl_matters(be->v.ptr)) {
+    if (value_ttl_matters_held(be->v.ptr, held)) {
         wq_note(db->dict, key, len, when_ms); /* see "Names with a TTL" */
     }
     return 0;
+}
+
+/* Set key's absolute expire time (unix ms). 0, -ENOENT when the key is
+ * not bound, -ENOMEM. Does not signal (the command does). */
+int srv_db_set_expire(srv_db_t *db, const char *key, size_t len,
+                      int64_t when_ms)
+{
+    return set_expire_held(db, key, len, when_ms, 0);
 }
 
 /* Remove key's TTL: 1 if it had one, else 0. Does not signal. */
@@ -1233,7 +1248,9 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
     de->meta = meta;
     srv_db_persist(ddb, dkey, dlen);
     value_release(old);
-    if (when != -1 && srv_db_set_expire(ddb, dkey, dlen, when) != 0) {
+    /* the source's hold goes below: it does not make the object shared */
+    if (when != -1 && set_expire_held(ddb, dkey, dlen, when,
+                                      !value_is_weak(val)) != 0) {
         remove_binding(ddb, dkey, dlen);
         return -ENOMEM;
     }
