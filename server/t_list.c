@@ -242,19 +242,21 @@ void cmd_rpushx(srv_client_t *c)
  * Pop
  * ------------------------------------------------------------------ */
 
-/* Pop one element from where of o (bound to argv[1]) and reply it as a
- * bulk string. */
+/* Pop one element from where of o (bound to argv[1], not empty) and
+ * reply it as a bulk string. The reply is written from the element's
+ * bytes inside the list before they are deleted, so no string object
+ * (an allocation and a copy of the element) is made for it. */
 static void pop_one_reply(srv_client_t *c, hp_obj_t *o, int where)
 {
-    int err;
-    hp_obj_t *v = hp_list_pop(o, where, &err);
+    long index = where == HP_LIST_HEAD ? 0 : -1;
+    hp_elem_t e;
 
-    if (!v) {
-        srv_reply_oom(c);
+    if (hp_list_index(o, index, &e) < 0) {
+        srv_reply_null(c); /* not reached: callers pass a non-empty list */
         return;
     }
-    srv_reply_obj(c, v);
-    hp_decref(v);
+    reply_elem(c, &e);
+    hp_list_delete_range(o, where == HP_LIST_HEAD ? 0 : hp_list_len(o) - 1, 1);
     list_written(c, 1, o, pop_event(where));
 }
 
