@@ -42,6 +42,13 @@ const char *hp_mem_allocator(void);
 int hp_mem_background_thread(int on);
 /* Whether that thread is on (0 when malloc is not jemalloc). */
 int hp_mem_background_thread_on(void);
+/* Whether a free that leaves 8 MB or more of adjacent free pages in the
+ * calling thread's jemalloc arena purges them at once, inside that free
+ * (on 1: jemalloc's default), or leaves them to the decay schedule and the
+ * background thread like all other free pages (0). Call it from the
+ * executor. 0, -ENOTSUP when malloc is not jemalloc, or a negative errno
+ * (-ENOENT: a jemalloc before 5.3, which has no such control). */
+int hp_mem_eager_purge(int on);
 /* Give free pages back to the system (MEMORY PURGE): jemalloc's dirty
  * pages of every arena, or glibc's malloc_trim. Any thread. */
 void hp_mem_purge(void);

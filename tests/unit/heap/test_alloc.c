@@ -14,6 +14,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "heap.h"
@@ -213,6 +214,46 @@ static void test_alloc_purge_leaves_no_dirty_page(void **state)
     assert_int_equal(dirty_pages(ctl), 0);
 }
 
+/* The oversize threshold of the calling thread's jemalloc arena. */
+static size_t own_oversize(mallctl_fn ctl)
+{
+    char name[64];
+    unsigned ind;
+    size_t v, len = sizeof(ind);
+
+    assert_int_equal(ctl("thread.arena", &ind, &len, NULL, 0), 0);
+    snprintf(name, sizeof(name), "arena.%u.oversize_threshold", ind);
+    len = sizeof(v);
+    assert_int_equal(ctl(name, &v, &len, NULL, 0), 0);
+    return v;
+}
+
+/* hp_mem_eager_purge: off raises the calling thread's arena's oversize
+ * threshold beyond any run of free pages (no purge inside a free), on
+ * puts jemalloc's own value (opt.oversize_threshold) back. Under libc:
+ * -ENOTSUP. */
+static void test_alloc_eager_purge_switch(void **state)
+{
+    mallctl_fn ctl = (mallctl_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mallctl");
+    size_t opt, len = sizeof(opt);
+
+    (void)state;
+    if (strncmp(hp_mem_allocator(), "jemalloc-", 9) != 0) {
+        assert_int_equal(hp_mem_eager_purge(0), -ENOTSUP);
+        return;
+    }
+    assert_non_null(ctl);
+    assert_int_equal(ctl("opt.oversize_threshold", &opt, &len, NULL, 0), 0);
+    assert_int_equal(hp_mem_eager_purge(1), 0);
+    assert_int_equal(own_oversize(ctl), opt);
+    assert_int_equal(hp_mem_eager_purge(0), 0);
+    assert_int_equal(own_oversize(ctl), SIZE_MAX);
+    assert_int_equal(hp_mem_eager_purge(0), 0); /* twice: still off */
+    assert_int_equal(own_oversize(ctl), SIZE_MAX);
+    assert_int_equal(hp_mem_eager_purge(1), 0);
+    assert_int_equal(own_oversize(ctl), opt);
+}
+
 /* Thread body: allocate and free many blocks. */
 static void *churn(void *arg)
 {
@@ -316,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_alloc_allocator_is_named),
         cmocka_unit_test(test_alloc_background_thread_switch),
         cmocka_unit_test(test_alloc_purge_leaves_no_dirty_page),
+        cmocka_unit_test(test_alloc_eager_purge_switch),
         cmocka_unit_test(test_alloc_counts_from_many_threads),
         cmocka_unit_test(test_alloc_free_sized_counts),
         cmocka_unit_test(test_alloc_per_thread_counts),
