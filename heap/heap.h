@@ -38,6 +38,7 @@ size_t hp_mem_peak(void);
 /* Name of the allocator for INFO mem_allocator ("libc" or "jemalloc-x"). */
 const char *hp_mem_allocator(void);
 /* jemalloc's background purging thread on or off (jemalloc-bg-thread).
+ * Threads started here run at SCHED_IDLE, nice 19 (heap/jemalloc.c).
  * 0, -ENOTSUP when malloc is not jemalloc, or a negative errno. */
 int hp_mem_background_thread(int on);
 /* Whether that thread is on (0 when malloc is not jemalloc). */

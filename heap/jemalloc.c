@@ -20,17 +20,39 @@
  * leaves such runs to the background thread's decay, like every other
  * freed page.
  *
+ * The purging threads run at the lowest priority (SCHED_IDLE, nice 19):
+ * where they share a core with the executor (a server pinned to one
+ * core, a busy machine) a wakeup of the executor preempts them at once
+ * (the kernel does not make a normal thread wait for a SCHED_IDLE one),
+ * so the executor no longer waits out their madvise calls. Linux
+ * threads inherit policy and nice value from their creator: jemalloc
+ * creates its thread 0 in the thread that enables it, and every later
+ * one from thread 0, so a short-lived starter thread lowers itself and
+ * then enables them. (Its own first allocation gives jemalloc's arena 1
+ * a user, so arena 1 and its purging thread exist from the start;
+ * threads started by MALLOC_CONF=background_thread:true are not
+ * lowered.) SCHED_IDLE is not starvation: CFS still gives such a thread
+ * a small weight (3, against 1024 for nice 0), and while purging waits
+ * jemalloc reuses the dirty pages for new blocks, so the delay only
+ * keeps the resident size near its recent peak for longer.
+ *
  * mallctl is a weak symbol: absent in a libc build, where the background
  * thread does not exist and MEMORY PURGE is malloc_trim(0).
  */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "heap.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 extern int mallctl(const char *name, void *oldp, size_t *oldlenp,
                    void *newp, size_t newlen) __attribute__((weak));
@@ -41,16 +63,65 @@ static int have_jemalloc(void)
     return mallctl != NULL && hp_mem_allocator()[0] == 'j';
 }
 
+/* Switch jemalloc's background threads on or off from the calling
+ * thread. Returns 0 or a negative errno. */
+static int set_background(bool on)
+{
+    int rc = mallctl("background_thread", NULL, NULL, &on, sizeof(on));
+
+    return rc == 0 ? 0 : -rc;
+}
+
+/* Lower the calling thread to the lowest priority: nice 19, then
+ * SCHED_IDLE. Both only lower, so need no privilege; a refusal leaves
+ * what was applied (nice 19 where SCHED_IDLE is refused). */
+static void lower_self(void)
+{
+    struct sched_param sp = { .sched_priority = 0 };
+
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+    (void)sched_setscheduler(0, SCHED_IDLE, &sp);
+}
+
+/* The starter thread: lowers itself, then enables the background
+ * threads, which inherit its priority. arg is an int * for the result
+ * (0 or a negative errno), borrowed from the waiting caller. */
+static void *bg_starter(void *arg)
+{
+    int *rc = arg;
+
+    lower_self();
+    *rc = set_background(true);
+    return NULL;
+}
+
+/* Start the background threads from a starter thread created with every
+ * signal blocked (the server's handlers stay on its own threads).
+ * Returns 0 or a negative errno. */
+static int start_lowered(void)
+{
+    sigset_t all, old;
+    pthread_t t;
+    int rc = -EINVAL, err;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&t, NULL, bg_starter, &rc);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0)
+        return -err;
+    pthread_join(t, NULL);
+    return rc;
+}
+
 /* Contract in heap.h. */
 int hp_mem_background_thread(int on)
 {
-    bool v = on != 0;
-    int rc;
-
     if (!have_jemalloc())
         return -ENOTSUP;
-    rc = mallctl("background_thread", NULL, NULL, &v, sizeof(v));
-    return rc == 0 ? 0 : -rc;
+    if (on && !hp_mem_background_thread_on())
+        return start_lowered();
+    return set_background(on != 0);
 }
 
 /* Contract in heap.h. */
