@@ -117,7 +117,7 @@ void hp_decref_deferred(hp_obj_t *o)
         hp_decref(o);
         return;
     }
-    if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
+    if (hp__gc_barrier && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     o->refcount = 0;
     hp__obj_count_dead(o);
     if (o->flags & HP_OF_SIDE) hp__side_obj_dying(o);

@@ -29,6 +29,7 @@ hp_gc_config_t hp_gc_config = {
 };
 
 int hp__gc_active;
+int hp__gc_barrier;
 uint64_t hp__gc_bytes_reclaimed;
 size_t hp__gc_last_slice_objects;
 
@@ -261,14 +262,21 @@ static void coll_init(hp_side_t *s)
     if (s->gc_refs > 0) coll.positive++;
 }
 
+/* Whether s (not NULL) is garbage of the collection under way, which
+ * is in a clear phase. */
+static inline int is_garbage(const hp_side_t *s)
+{
+    return s->epoch == coll.epoch && s->serial < coll.start_serial &&
+           (s->state == HP_GCS_DOOMED || s->state == HP_GCS_UNREACHED ||
+            (s->state == HP_GCS_SCANNED && coll.scanned_doomed));
+}
+
 /* Garbage whose weak references are being (or have been) cleared. */
 int hp__gc_doomed(const hp_side_t *s)
 {
     return s && hp__gc_active &&
            (coll.phase == PH_CLEAR_WEAK || coll.phase == PH_CLEAR) &&
-           s->serial < coll.start_serial && s->epoch == coll.epoch &&
-           (s->state == HP_GCS_UNREACHED || s->state == HP_GCS_DOOMED ||
-            (s->state == HP_GCS_SCANNED && coll.scanned_doomed));
+           is_garbage(s);
 }
 
 /* Barrier: o changes while a collection runs, so it is reachable for it. */
@@ -294,7 +302,9 @@ void hp__gc_touch(hp_obj_t *o)
  * is counted here, as step_clear counts those it reaches. */
 void hp__gc_obj_freed(hp_side_t *s)
 {
-    if (!hp__gc_doomed(s)) return;
+    /* the phase first: objects die outside the clear phases too */
+    if (coll.phase != PH_CLEAR && coll.phase != PH_CLEAR_WEAK) return;
+    if (!is_garbage(s)) return;
     if (s->state == HP_GCS_DOOMED) {
         coll.freed++;
     } else if (coll.phase == PH_CLEAR) {
@@ -305,36 +315,42 @@ void hp__gc_obj_freed(hp_side_t *s)
     }
 }
 
-/* hp__elem_each callback of for_children: r's target, when strong and
- * in the collection, goes to the visitor ud. */
-static void child_visit(void *ud, struct hp_ref *r)
+/* Borrowed: the side record of r's target when r is strong and the
+ * target belongs to the collection, else NULL. */
+static inline hp_side_t *child_of(const struct hp_ref *r)
 {
-    void (*fn)(hp_side_t *) = *(void (**)(hp_side_t *))ud;
     hp_side_t *cs;
 
-    if (r->strength != HP_REF_STRONG) return;
+    if (r->strength != HP_REF_STRONG) return NULL;
     cs = hp__side_of(r->target);
-    if (cs && cs->tracked && in_coll(cs)) fn(cs);
+    return cs && cs->tracked && in_coll(cs) ? cs : NULL;
 }
 
-/* Call fn(child side) for every strong child of s in the collection
- * (fn changes no reference element, so the plain iterator does). */
-static void for_children(hp_side_t *s, void (*fn)(hp_side_t *))
+/* Subtract phase: one reference to r's target comes from inside. */
+static inline void subtract_ref(const struct hp_ref *r)
 {
-    hp__elem_each(s, child_visit, &fn);
-}
+    hp_side_t *c = child_of(r);
 
-/* for_children (subtract): one reference to c comes from inside. */
-static void subtract_one(hp_side_t *c)
-{
+    if (!c) return;
     coll_init(c);
     if (c->gc_refs-- == 1) coll.positive--;
 }
 
-/* for_children (mark): c is reachable; visit its children later. */
-static void reach_one(hp_side_t *c)
+/* hp__elem_each visitor of the subtract phase (ud unused). */
+static void subtract_visit(void *ud, struct hp_ref *r)
 {
-    if (c->state == HP_GCS_SCANNED || c->state == HP_GCS_UNREACHED) {
+    (void)ud;
+    subtract_ref(r);
+}
+
+/* hp__elem_each visitor of the mark phase (ud unused): r's target is
+ * reachable; its children are visited later. */
+static void reach_visit(void *ud, struct hp_ref *r)
+{
+    hp_side_t *c = child_of(r);
+
+    (void)ud;
+    if (c && (c->state == HP_GCS_SCANNED || c->state == HP_GCS_UNREACHED)) {
         c->state = HP_GCS_PENDING;
         list_move(&pending, c);
     }
@@ -368,7 +384,10 @@ static void step_subtract(void)
     walk_ahead(s, &young);
     walk_prefetch(s);
     coll_init(s);
-    for_children(s, subtract_one);
+    if (s->one) /* the usual case, inline */
+        subtract_ref(s->one);
+    else
+        hp__elem_each(s, subtract_visit, NULL); /* changes no element */
     s->state = HP_GCS_SCANNED;
     list_move(&scanned, s);
     if (list_empty(&young)) subtract_done();
@@ -380,6 +399,7 @@ static void step_subtract(void)
 static void garbage_decided(void)
 {
     ahead = NULL;
+    hp__gc_barrier = 0; /* nothing can reach the garbage any more */
     if (hp__ref_weakly_referenced == 0) {
         list_splice(&doomed, &unreached);
         coll.phase = PH_CLEAR;
@@ -406,7 +426,7 @@ static void step_mark(void)
         s = pending.gnext;
         walk_prefetch(s);
         s->state = HP_GCS_REACHED;
-        for_children(s, reach_one);
+        hp__elem_each(s, reach_visit, NULL);
         gen_count[s->gen]--;
         if (g == 2 && s->gen < 2) long_lived_pending++;
         s->gen = (uint8_t)g;
@@ -505,6 +525,7 @@ static void coll_finish(void)
     if (!restart.pending) restart.count = 0;
     coll.phase = PH_IDLE;
     hp__gc_active = 0;
+    hp__gc_barrier = 0;
     ahead = NULL;
 }
 
@@ -515,6 +536,7 @@ static int coll_invalidated(void)
 {
     uint64_t pct = hp_gc_config.restart_touched_pct;
 
+    if (!coll.touched) return 0; /* the usual case, one test per unit */
     return coll.may_restart && pct < 100 &&
            (coll.phase == PH_SUBTRACT || coll.phase == PH_MARK) &&
            (uint64_t)coll.touched * 100 > pct * (uint64_t)coll.total;
@@ -549,6 +571,7 @@ static void step_abort(void)
     restart.at_us = now_us() + delay;
     coll.phase = PH_IDLE;
     hp__gc_active = 0;
+    hp__gc_barrier = 0;
 }
 
 /* Start a collection of generations 0..gen. */
@@ -578,6 +601,7 @@ int hp_gc_start(int gen)
         list_splice(&young, &gens[g]);
     }
     hp__gc_active = 1;
+    hp__gc_barrier = 1;
     if (list_empty(&young)) coll.phase = PH_MARK;
     return 0;
 }
@@ -588,6 +612,7 @@ static int work_one(void)
 {
     if (coll_invalidated()) {
         coll.phase = PH_ABORT;
+        hp__gc_barrier = 0;
         ahead = NULL;
     }
     switch (coll.phase) {

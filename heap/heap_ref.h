@@ -135,8 +135,13 @@ static inline hp_side_t *hp__inline_side(struct hp_ref *r)
     return (hp_side_t *)r - 1;
 }
 
-/* Nonzero while a collection is under way (the barrier is armed). */
+/* Nonzero while a collection is under way. */
 extern int hp__gc_active;
+/* Nonzero while the barrier is armed: a collection is under way and its
+ * garbage is not decided yet (hp__gc_touch does nothing otherwise, so
+ * hp_incref / hp_decref test this, not hp__gc_active, and a clear
+ * phase's frees skip the call). */
+extern int hp__gc_barrier;
 
 /* The side record of a string with HP_OF_SIDE (ref.c's address table). */
 hp_side_t *hp__side_of_slow(const hp_obj_t *o);

@@ -114,7 +114,7 @@ void hp_incref(hp_obj_t *o)
 {
     if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0 && o->refcount < HP_REFCOUNT_IMMORTAL - 1);
-    if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
+    if (hp__gc_barrier && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     o->refcount++;
 }
 
@@ -147,7 +147,7 @@ void hp_decref(hp_obj_t *o)
 {
     if (!o || o->refcount == HP_REFCOUNT_IMMORTAL) return;
     assert(o->refcount > 0);
-    if (hp__gc_active && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
+    if (hp__gc_barrier && (o->flags & HP_OF_SIDE)) hp__gc_touch(o);
     if (--o->refcount == 0) obj_free(o);
 }
 

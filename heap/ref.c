@@ -371,9 +371,11 @@ int hp__ref_drain_some(size_t max)
     size_t n = 0;
 
     if (draining) return held_queue != NULL || release_queue != NULL;
-    while (*tail) tail = &(*tail)->wnext;
-    *tail = held_queue; /* the put-off ones after the new ones */
-    held_queue = NULL;
+    if (held_queue) {
+        while (*tail) tail = &(*tail)->wnext;
+        *tail = held_queue; /* the put-off ones after the new ones */
+        held_queue = NULL;
+    }
     draining = 1;
     while (release_queue && n < max) {
         struct hp_ref *r = release_queue;
@@ -440,8 +442,22 @@ void hp__ref_clear_all(hp_side_t *s)
 void hp__side_obj_dying(hp_obj_t *o)
 {
     hp_side_t *s = hp__side_of(o);
+    struct hp_ref *one;
 
     if (!s) return;
+    one = s->one;
+    if (one && one->strength == HP_REF_STRONG && !s->elems &&
+        !s->weak_head && !s->pinned && o->type != HP_TYPE_LIST) {
+        /* The usual dying object of a cycle: no weak references to it,
+         * one strong reference element (so no weak one: nothing can
+         * drop s under us), not a list. The steps below, without those
+         * that have nothing to do. */
+        s->one = NULL;
+        ref_release(s, one); /* its last strong one: untracks s */
+        hp__gc_obj_freed(s);
+        hp__side_maybe_drop(s);
+        return;
+    }
     s->pinned++;
     if (s->weak_head) hp__weak_clear_all(s); /* the caller drains */
     hp__ref_clear_all(s);
