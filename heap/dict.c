@@ -371,6 +371,44 @@ hp_dict_entry_t *hp_dict_find(hp_dict_t *d, const char *key, size_t len)
     return lookup(d, key, len, hp_hash(key, len));
 }
 
+/* ---------------------------------------------------------------------
+ * Prefetching (read-only: no rehash step, nothing written)
+ * ------------------------------------------------------------------ */
+
+/* Prefetches the bucket slot of hash h in each table. Step 1 of a
+ * batched lookup (heap.h). */
+void hp_dict_prefetch_slot(const hp_dict_t *d, uint64_t h)
+{
+    for (int t = 0; t < 2; t++) {
+        if (!d->table[t]) break;
+        __builtin_prefetch(&d->table[t][h & tmask(d, t)], 0, 3);
+        if (!rehashing(d)) break;
+    }
+}
+
+/* Prefetches the first entry of the chain(s) of hash h. Step 2 (heap.h);
+ * it reads the slots step 1 prefetched. */
+void hp_dict_prefetch_chain(const hp_dict_t *d, uint64_t h)
+{
+    for (int t = 0; t < 2; t++) {
+        const hp_dict_entry_t *e;
+
+        if (!d->table[t]) break;
+        e = d->table[t][h & tmask(d, t)];
+        if (e) __builtin_prefetch(e, 0, 3);
+        if (!rehashing(d)) break;
+    }
+}
+
+/* Borrowed: the entry for key of hash h, or NULL. Read-only, unlike
+ * hp_dict_find: no rehash step. */
+hp_dict_entry_t *hp_dict_peek(const hp_dict_t *d, const char *key,
+                              size_t len, uint64_t h)
+{
+    if (!d->table[0]) return NULL;
+    return lookup(d, key, len, h);
+}
+
 /* New entry holding a copy of key, v and meta zero. NULL on OOM. */
 static hp_dict_entry_t *entry_new(const char *key, size_t len)
 {

@@ -154,6 +154,10 @@ size_t hp_str_len(const hp_obj_t *o);
  * until o changes or buf goes. */
 const char *hp_str_bytes(const hp_obj_t *o, char *buf, size_t *len);
 
+/* Prefetch the first bytes of o's body when it is not inside the object
+ * (a raw string's buffer, a container's body). Read-only; o borrowed. */
+void hp_obj_prefetch_body(const hp_obj_t *o);
+
 /* Store the value as int64 in *out if the string is one (int encoding, or
  * bytes that parse as a canonical int64). 0 or -EINVAL. */
 int hp_str_get_int(const hp_obj_t *o, int64_t *out);
@@ -219,6 +223,18 @@ size_t hp_dict_mem(const hp_dict_t *d);
 /* The entry for key, or NULL. Borrowed: valid until the dict changes.
  * Does one incremental rehash step when rehashing. */
 hp_dict_entry_t *hp_dict_find(hp_dict_t *d, const char *key, size_t len);
+
+/* Batched lookups without stalls (read-only: no rehash step, nothing
+ * written, so the dict must not change between the steps). For several
+ * keys, first hp_dict_prefetch_slot on each key's hp_hash (prefetches
+ * its bucket), then hp_dict_prefetch_chain on each hash (prefetches the
+ * chain's first entry), then hp_dict_peek on each (borrowed entry or
+ * NULL); each step finds the memory it reads loaded by the step before.
+ * Every dict hashes keys with hp_hash, so one hash serves several dicts. */
+void hp_dict_prefetch_slot(const hp_dict_t *d, uint64_t h);
+void hp_dict_prefetch_chain(const hp_dict_t *d, uint64_t h);
+hp_dict_entry_t *hp_dict_peek(const hp_dict_t *d, const char *key,
+                              size_t len, uint64_t h);
 
 /* Find or insert key. Returns the entry (a new one has v zeroed and meta
  * 0) and sets *existed to 1 if it was already there, 0 if inserted; NULL

@@ -113,6 +113,21 @@ void resp_parser_commit(resp_parser_t *p, size_t n);
  * or a negative RESP_ERR_* (sticky: every later call returns it too). */
 int resp_parser_next(resp_parser_t *p, resp_cmd_t *cmd);
 
+/* Most arguments a command may have for resp_parser_peek to see it. */
+#define RESP_PEEK_MAX_ARGS 64
+
+/* Look ahead without parsing (for prefetching): the complete multibulk
+ * command starting *off bytes after the next unparsed byte (start with
+ * *off = 0 right after resp_parser_next returned 1). Stores its first
+ * min(argc, max) argument slices in argv (valid as resp_parser_next's),
+ * advances *off past it and returns argc. Returns 0 when there is none
+ * to see: the parser is inside a command, or the command is inline,
+ * incomplete, has a malformed header, or more than RESP_PEEK_MAX_ARGS
+ * arguments. Changes nothing and checks no limit: resp_parser_next still
+ * parses, checks and returns every command. */
+int resp_parser_peek(const resp_parser_t *p, size_t *off, resp_slice_t *argv,
+                     int max);
+
 /* The error text of a RESP_ERR_PROTO, exactly as Redis words it after
  * "-ERR ", e.g. "Protocol error: invalid multibulk length",
  * "Protocol error: invalid bulk length",

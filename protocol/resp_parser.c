@@ -653,6 +653,55 @@ static int parse_inline(resp_parser_t *p, resp_cmd_t *cmd)
 }
 
 /* ---------------------------------------------------------------------
+ * Look ahead (read-only)
+ * ------------------------------------------------------------------ */
+
+/* The header line "<c><count>\r?" at p->buf[at]: its count in *n and in
+ * *next the offset after it (the byte after '\r' is skipped unchecked,
+ * as header_line does). 1, or 0 when the line is not there complete, is
+ * not of type c, or its count is no number. */
+static int peek_header(const resp_parser_t *p, size_t at, char c, int64_t *n,
+                       size_t *next)
+{
+    const char *s = p->buf + at, *cr;
+    size_t room;
+
+    if (at >= p->len || *s != c) return 0;
+    room = p->len - at;
+    if (room > 24) room = 24; /* "$" + 20 digits + "\r" at most */
+    cr = memchr(s, '\r', room);
+    if (!cr || (size_t)(cr - p->buf) + 1 >= p->len) return 0;
+    if (!parse_count(s + 1, (size_t)(cr - s - 1), n)) return 0;
+    *next = (size_t)(cr - p->buf) + 2;
+    return 1;
+}
+
+/* See resp.h. */
+int resp_parser_peek(const resp_parser_t *p, size_t *off, resp_slice_t *argv,
+                     int max)
+{
+    int64_t n, blen;
+    size_t at;
+
+    if (p->state != ST_IDLE || *off >= p->len - p->pos) return 0;
+    if (!peek_header(p, p->pos + *off, '*', &n, &at) || n <= 0 ||
+        n > RESP_PEEK_MAX_ARGS)
+        return 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (!peek_header(p, at, '$', &blen, &at) || blen < 0 ||
+            p->len - at < (size_t)blen + 2)
+            return 0;
+        if (k < max) {
+            argv[k].ptr = p->buf + at;
+            argv[k].len = (size_t)blen;
+        }
+        at += (size_t)blen + 2;
+    }
+    *off = at - p->pos;
+    return (int)n;
+}
+
+/* ---------------------------------------------------------------------
  * Driver
  * ------------------------------------------------------------------ */
 

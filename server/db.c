@@ -914,6 +914,50 @@ static hp_dict_entry_t *find_live(srv_db_t *db, const char *key, size_t len,
     return de;
 }
 
+/* Prefetch what looking the n keys up in db will read (see server.h):
+ * each step loads, for every key at once, what the step before
+ * prefetched, so the misses of different keys overlap instead of
+ * queueing one after the other; the TTL dict's chains too when it
+ * holds any. Read-only: no expiry, no clock, no stats, no rehash step.
+ * A weak binding is not followed. */
+void srv_db_prefetch(srv_db_t *db, const resp_slice_t *keys, int n)
+{
+    uint64_t h[SRV_PREFETCH_MAX];
+    const hp_obj_t *o[SRV_PREFETCH_MAX];
+    hp_dict_t *d = db->dict, *ttl = db->expires;
+    int i, ttls = hp_dict_size(ttl) > 0;
+
+    if (n > SRV_PREFETCH_MAX)
+        n = SRV_PREFETCH_MAX;
+    if (n <= 0 || hp_dict_size(d) == 0)
+        return;
+    for (i = 0; i < n; i++) {
+        h[i] = hp_hash(keys[i].ptr, keys[i].len);
+        hp_dict_prefetch_slot(d, h[i]);
+        if (ttls)
+            hp_dict_prefetch_slot(ttl, h[i]);
+    }
+    for (i = 0; i < n; i++) {
+        hp_dict_prefetch_chain(d, h[i]);
+        if (ttls)
+            hp_dict_prefetch_chain(ttl, h[i]);
+    }
+    for (i = 0; i < n; i++) {
+        const hp_dict_entry_t *de = hp_dict_peek(d, keys[i].ptr,
+                                                 keys[i].len, h[i]);
+
+        o[i] = NULL;
+        if (de && de->v.ptr && !value_is_weak(de->v.ptr)) {
+            o[i] = de->v.ptr;
+            __builtin_prefetch(o[i], 0, 3);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (o[i])
+            hp_obj_prefetch_body(o[i]);
+    }
+}
+
 /* Borrowed object bound to key (weak bindings followed), NULL when not
  * bound or a weak binding's object died. No expiry, no reclaim, no
  * stats. */

@@ -529,6 +529,12 @@ void srv_db_weak_expire_due(void);
 /* Borrowed object bound to key (weak bindings followed) without expiry,
  * reclaim or stats; NULL when unbound or a weak binding's object died. */
 hp_obj_t *srv_db_peek(srv_db_t *db, const char *key, size_t len);
+/* Most keys srv_db_prefetch takes at once (more are ignored). */
+#define SRV_PREFETCH_MAX 16
+/* Prefetch the dict entries, objects and value bytes of keys[0..n) in db
+ * (borrowed slices) before the commands using them run. Read-only: no
+ * expiry, no clock or stats, no rehash step; changes no behaviour. */
+void srv_db_prefetch(srv_db_t *db, const resp_slice_t *keys, int n);
 /* A binding may have been left on an emptied container (it reads as
  * missing): active expiry sweeps the keyspaces for it. */
 void srv_db_empty_suspect(void);

@@ -72,6 +72,68 @@ static void test_protocol_pipeline_1000(void **state)
     free(buf);
 }
 
+/* Append cmd (space-separated words) to req as a RESP multibulk. */
+static size_t resp_append(char *req, size_t off, const char *cmd)
+{
+    char words[256], *w, *save = NULL;
+    const char *argv[16];
+    int argc = 0;
+
+    snprintf(words, sizeof(words), "%s", cmd);
+    for (w = strtok_r(words, " ", &save); w && argc < 16;
+         w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    off += (size_t)sprintf(req + off, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++)
+        off += (size_t)sprintf(req + off, "$%zu\r\n%s\r\n", strlen(argv[i]),
+                               argv[i]);
+    return off;
+}
+
+/* One pipelined write mixing reads with SELECT, MULTI/EXEC, an expired
+ * key and a missing one (the executor prefetches ahead of such runs):
+ * every reply, and the hit/miss/expiry counts, are as run one by one. */
+static void test_protocol_pipeline_mixed(void **state)
+{
+    static const char *const cmds[] = {
+        "GET a", "GET b", "SELECT 1", "GET a", "SET a one", "GET a",
+        "MULTI", "GET a", "SET b two", "EXEC", "SELECT 0", "GET a",
+        "GET b", "GET e", "GET missing"};
+    static const char expect[] =
+        "$2\r\nA0\r\n$2\r\nB0\r\n+OK\r\n$-1\r\n+OK\r\n$3\r\none\r\n"
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$3\r\none\r\n+OK\r\n+OK\r\n"
+        "$2\r\nA0\r\n$2\r\nB0\r\n$-1\r\n$-1\r\n";
+    th_server_t *s = *state;
+    char req[2048], buf[512];
+    long long hits, misses, expired;
+    size_t off = 0;
+    int closed = 0, fd;
+
+    th_expect_status(s->ctx, "OK", "SET a A0");
+    th_expect_status(s->ctx, "OK", "SET b B0");
+    th_expect_status(s->ctx, "OK", "SET e gone PX 1");
+    usleep(20 * 1000);
+    hits = th_info_int(s->ctx, "stats", "keyspace_hits");
+    misses = th_info_int(s->ctx, "stats", "keyspace_misses");
+    expired = th_info_int(s->ctx, "stats", "expired_keys");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        off = resp_append(req, off, cmds[i]);
+    fd = th_raw_connect(s);
+    assert_true(fd >= 0);
+    th_raw_send(fd, req, off);
+    assert_int_equal(th_raw_read(fd, buf, sizeof(buf), sizeof(expect) - 1,
+                                 3000, &closed),
+                     sizeof(expect) - 1);
+    assert_string_equal(buf, expect);
+    close(fd);
+    assert_int_equal(th_info_int(s->ctx, "stats", "keyspace_hits"),
+                     hits + 6);
+    assert_int_equal(th_info_int(s->ctx, "stats", "keyspace_misses"),
+                     misses + 3);
+    assert_int_equal(th_info_int(s->ctx, "stats", "expired_keys"),
+                     expired + 1);
+}
+
 /* Inline commands, with double and single quotes and escapes. */
 static void test_protocol_inline(void **state)
 {
@@ -297,6 +359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_protocol_pipeline_1000, th_test_setup),
+        cmocka_unit_test_setup(test_protocol_pipeline_mixed, th_test_setup),
         cmocka_unit_test_setup(test_protocol_inline, th_test_setup),
         cmocka_unit_test_setup(test_protocol_unknown_command, th_test_setup),
         cmocka_unit_test_setup(test_protocol_arity_errors, th_test_setup),

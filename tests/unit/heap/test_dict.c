@@ -365,6 +365,46 @@ static void test_dict_grows_incrementally(void **state)
     hp_dict_free(d);
 }
 
+/* The read-only batched lookup (prefetch_slot, prefetch_chain, peek)
+ * finds what hp_dict_find finds, in both tables while rehashing, and
+ * moves no rehash step; an empty dict (no table) is fine. */
+static void test_dict_prefetch_peek(void **state)
+{
+    hp_dict_t *d = hp_dict_new(&plain_type);
+    char k[32];
+    uint64_t h;
+    int64_t idx;
+    size_t n;
+
+    (void)state;
+    n = key_of(1, k);
+    h = hp_hash(k, n);
+    hp_dict_prefetch_slot(d, h);
+    hp_dict_prefetch_chain(d, h);
+    assert_null(hp_dict_peek(d, k, n, h));
+    add_range(d, 0, 1025); /* expanding: two tables */
+    assert_true(hp__dict_is_rehashing(d));
+    idx = d->rehash_idx;
+    for (int i = 0; i < 1100; i++) {
+        hp_dict_entry_t *e;
+
+        n = key_of(i, k);
+        h = hp_hash(k, n);
+        hp_dict_prefetch_slot(d, h);
+        hp_dict_prefetch_chain(d, h);
+        e = hp_dict_peek(d, k, n, h);
+        if (i < 1025) {
+            assert_non_null(e);
+            assert_int_equal(e->v.i, i);
+        } else {
+            assert_null(e);
+        }
+    }
+    assert_int_equal(d->rehash_idx, idx);
+    assert_int_equal(hp__dict_validate(d), 0);
+    hp_dict_free(d);
+}
+
 /* The validator (gc_debug's check of hash tables) passes mid-rehash
  * and catches an entry in the wrong bucket, a wrong count and a moved
  * rehash cursor. */
@@ -885,6 +925,7 @@ int main(void)
         cmocka_unit_test_setup(test_dict_mem_matches_allocation, setup),
         cmocka_unit_test_setup(test_dict_keyspace_bytes_per_key, setup),
         cmocka_unit_test_setup(test_dict_new_under_oom, setup),
+        cmocka_unit_test(test_dict_prefetch_peek),
         cmocka_unit_test_setup(test_dict_add_under_oom_changes_nothing, setup),
         cmocka_unit_test_setup(test_dict_expand_oom_skips_growing, setup),
         cmocka_unit_test_setup(test_dict_shrink_under_oom, setup),

@@ -399,6 +399,66 @@ static void test_resp_parser_argv_reused(void **state)
     resp_parser_fini(&p);
 }
 
+/* resp_parser_peek sees the complete multibulk commands ahead, stops at
+ * an inline, incomplete or oversized one or inside a command, and
+ * changes nothing resp_parser_next then returns. */
+static void test_resp_parser_peek(void **state)
+{
+    static const char in[] = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+                             "*3\r\n$3\r\nSET\r\n$2\r\nbb\r\n$2\r\nxy\r\n"
+                             "PING\r\n*2\r\n$3\r\nGET\r\n$1\r\n";
+    resp_parser_t p;
+    resp_cmd_t c;
+    resp_slice_t av[2];
+    size_t off = 0, off2;
+
+    (void)state;
+    resp_parser_init(&p, NULL);
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0); /* empty */
+    assert_int_equal(resp_parser_feed(&p, in, sizeof(in) - 1), 0);
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 2);
+    assert_int_equal(off, 20);
+    assert_int_equal(av[1].len, 1);
+    assert_memory_equal(av[1].ptr, "a", 1);
+    av[1].len = 99; /* max 1: the second slice is left alone */
+    assert_int_equal(resp_parser_peek(&p, &off, av, 1), 3);
+    assert_int_equal(av[0].len, 3);
+    assert_memory_equal(av[0].ptr, "SET", 3);
+    assert_int_equal(av[1].len, 99);
+    off2 = off;
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0); /* inline */
+    assert_int_equal(off, off2);
+    /* what the parser returns is unchanged */
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_int_equal(c.argc, 2);
+    off = 0;
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 3);
+    assert_memory_equal(av[1].ptr, "bb", 2);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_int_equal(c.argc, 3);
+    assert_memory_equal(c.argv[2].ptr, "xy", 2);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_int_equal(c.inline_cmd, 1);
+    off = 0;
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0); /* incomplete */
+    assert_int_equal(resp_parser_next(&p, &c), 0);
+    off = 0; /* inside a command now */
+    assert_int_equal(resp_parser_feed(&p, S("a\r\n")), 0);
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0);
+    assert_int_equal(resp_parser_next(&p, &c), 1);
+    assert_memory_equal(c.argv[1].ptr, "a", 1);
+    /* more arguments than RESP_PEEK_MAX_ARGS; a negative bulk length */
+    assert_int_equal(resp_parser_feed(&p, S("*65\r\n$1\r\n")), 0);
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0);
+    resp_parser_fini(&p);
+    resp_parser_init(&p, NULL);
+    assert_int_equal(resp_parser_feed(&p, S("*1\r\n$-1\r\n")), 0);
+    off = 0;
+    assert_int_equal(resp_parser_peek(&p, &off, av, 2), 0);
+    assert_int_equal(off, 0);
+    resp_parser_fini(&p);
+}
+
 /* Slices of a multibulk command point into the parser's own buffer. */
 static void test_resp_parser_multibulk_zero_copy(void **state)
 {
@@ -798,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_resp_parser_big_and_many_args),
         cmocka_unit_test(test_resp_parser_long_pipeline),
         cmocka_unit_test(test_resp_parser_argv_reused),
+        cmocka_unit_test(test_resp_parser_peek),
         cmocka_unit_test(test_resp_parser_multibulk_zero_copy),
         cmocka_unit_test(test_resp_parser_hostile_errors),
         cmocka_unit_test(test_resp_parser_too_big_lines),
