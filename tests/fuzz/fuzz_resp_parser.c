@@ -4,6 +4,8 @@
  * 1. Split invariance: the input is parsed whole and again fed in
  *    pseudo-random chunks (mixing resp_parser_feed and reserve/commit);
  *    both runs must yield the same commands and the same final status.
+ *    At every command, what resp_parser_peek saw ahead must be what
+ *    resp_parser_next then parses (or refuses).
  * 2. Round trip: the input is cut into arguments, encoded as a multibulk
  *    request with the reply writer's primitives and as a fully escaped
  *    inline request, and parsed back: both must give the arguments again.
@@ -65,6 +67,26 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
+/* resp_parser_next, checking resp_parser_peek against it: a command the
+ * look-ahead saw complete is the one parsed next (same arguments), or
+ * the parser refuses it (a limit peek does not check). */
+static int next_checked(resp_parser_t *p, resp_cmd_t *c)
+{
+    enum { MAX = 8 };
+    resp_slice_t av[MAX];
+    size_t off = 0;
+    int argc = resp_parser_peek(p, &off, av, MAX), st;
+
+    st = resp_parser_next(p, c);
+    if (argc <= 0 || st < 0) return st;
+    if (st == 0 || c->argc != argc || c->inline_cmd) abort();
+    for (int i = 0; i < argc && i < MAX; i++)
+        if (c->argv[i].len != av[i].len ||
+            memcmp(c->argv[i].ptr, av[i].ptr, av[i].len) != 0)
+            abort();
+    return st;
+}
+
 /* Parse data in chunks (one chunk when seed is 0) into r. */
 static void run(const uint8_t *data, size_t size, uint64_t seed,
                 const resp_limits_t *lim, rec_t *r)
@@ -92,7 +114,7 @@ static void run(const uint8_t *data, size_t size, uint64_t seed,
             st = resp_parser_feed(&p, (const char *)data + at, n);
         }
         at += n;
-        while (st >= 0 && (st = resp_parser_next(&p, &c)) == 1)
+        while (st >= 0 && (st = next_checked(&p, &c)) == 1)
             rec_cmd(r, &c);
     }
     if (size == 0) st = resp_parser_next(&p, &c);
