@@ -1324,8 +1324,9 @@ int srv_db_rename(srv_db_t *sdb, const char *skey, size_t slen,
 
 /* A database with fewer keys than this is emptied at once even ASYNC. */
 #define FLUSH_ASYNC_MIN 1024
-/* Entries freed between two clock reads. */
-#define FREE_STEP_ENTRIES 1024
+/* Entries freed between two clock reads (a few microseconds' work: the
+ * budget is overrun by at most that). */
+#define FREE_STEP_ENTRIES 64
 
 typedef struct retired {
     struct retired *next;

@@ -129,14 +129,21 @@ static void on_gc_timer(uv_timer_t *t)
 
 /* Between ticks while collector or deferred-free work remains: one slice
  * of at most gc-slice-budget-us; the handle stops when nothing is left,
- * so a server that uses no references pays nothing. */
+ * so a server that uses no references pays nothing. Keyspaces flushed
+ * ASYNC are taken apart in turns of their own, every other turn while
+ * they last, so that no turn does two budgets' work (a client waited
+ * 1.2-2 ms per command while 4M keys were freed with both in one turn). */
 static void on_gc_idle(uv_idle_t *h)
 {
-    int r = srv_gc_idle_turn();
+    static int flush_turn;
+    int r;
 
-    /* Keyspaces flushed ASYNC are taken apart in the same turns. */
-    if (srv_db_free_pending() > 0 &&
-        srv_db_free_step(srv.cfg.gc_slice_budget_us))
+    if (srv_db_free_pending() > 0 && (flush_turn ^= 1)) {
+        srv_db_free_step(srv.cfg.gc_slice_budget_us);
+        return; /* the next turn is the collector's */
+    }
+    r = srv_gc_idle_turn();
+    if (srv_db_free_pending() > 0)
         r = SRV_GC_MORE;
     if (r == SRV_GC_MORE)
         return;
