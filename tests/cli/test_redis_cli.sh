@@ -112,5 +112,23 @@ if [ "$rc" != 0 ]; then
     sed 's/^/# /' "$work/server.log" | tail -40
 fi
 
+# jemalloc's options built into gencached (server/main.c) take effect:
+# stats_print, from the environment (which adds to them), prints them at
+# exit. Under the C library's malloc there is nothing to check.
+if start_server "$work/stats.log" env MALLOC_CONF=stats_print:true "$bin" \
+    --bind 127.0.0.1 --save '' --appendonly no; then
+    allocator=$(cli info memory | tr -d '\r' | sed -n 's/^mem_allocator://p')
+    stop_server "$SERVER_PID"
+    SERVER_PID=
+    case "$allocator" in
+    jemalloc-*)
+        check_grep "jemalloc runs with gencached's oversize_threshold 0" \
+            '^ *opt\.oversize_threshold: 0$' "$(cat "$work/stats.log")"
+        ;;
+    esac
+else
+    check "gencached starts with MALLOC_CONF set" "started" "failed"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
