@@ -18,7 +18,9 @@
  * executor, 15% of its time, where as many LPOPs made none (only the
  * background thread purged, in small pieces). hp_mem_eager_purge(0)
  * leaves such runs to the background thread's decay, like every other
- * freed page.
+ * freed page. (The gencached binary starts jemalloc with
+ * oversize_threshold:0, server/main.c, which turns that purge off in
+ * every arena; this switch matters when MALLOC_CONF sets a threshold.)
  *
  * The purging threads run at the lowest priority (SCHED_IDLE, nice 19):
  * where they share a core with the executor (a server pinned to one
