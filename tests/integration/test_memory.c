@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "proc_sched.h"
 
 static long long int_reply(redisContext *c, const char *cmd)
 {
@@ -116,73 +117,6 @@ static int thread_count(pid_t pid)
     return n;
 }
 
-/* Nice value (field 19) and scheduling policy (field 41) of thread tid
- * of process pid, from /proc/PID/task/TID/stat, and whether it is one of
- * jemalloc's purging threads (named "jemalloc_bg_thd"). 0, or -1 when
- * the thread is gone. */
-static int task_sched(pid_t pid, const char *tid, int *is_bg, long *nice,
-                      long *policy)
-{
-    char path[96], buf[1024], *p, *save = NULL;
-    FILE *f;
-    size_t n;
-    int field = 3;
-
-    snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    *is_bg = strstr(buf, "(jemalloc_bg_thd)") != NULL;
-    p = strrchr(buf, ')');
-    assert_non_null(p);
-    *nice = *policy = -1;
-    for (p = strtok_r(p + 1, " ", &save); p != NULL;
-         p = strtok_r(NULL, " ", &save), field++) {
-        if (field == 19)
-            *nice = strtol(p, NULL, 10);
-        if (field == 41)
-            *policy = strtol(p, NULL, 10);
-    }
-    assert_true(field > 41);
-    return 0;
-}
-
-/* The server's purging threads, each checked to run at nice 19 and
- * SCHED_IDLE (policy 5) while its other threads keep the main thread's
- * nice value and SCHED_OTHER. Returns how many there are. */
-static int bg_threads_lowered(pid_t pid)
-{
-    char path[64];
-    DIR *d;
-    struct dirent *e;
-    int bg = 0, is_bg;
-    long nice, policy, nice0, policy0;
-
-    snprintf(path, sizeof(path), "%d", (int)pid);
-    assert_int_equal(task_sched(pid, path, &is_bg, &nice0, &policy0), 0);
-    assert_int_equal(policy0, 0);
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    d = opendir(path);
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' ||
-            task_sched(pid, e->d_name, &is_bg, &nice, &policy) < 0)
-            continue;
-        /* a purging thread names itself once running: until then it
-         * has the process's name, but already its lowered priority */
-        if (!is_bg && nice == 19 && policy == 5)
-            continue;
-        assert_int_equal(nice, is_bg ? 19 : nice0);
-        assert_int_equal(policy, is_bg ? 5 : 0);
-        bg += is_bg;
-    }
-    closedir(d);
-    return bg;
-}
-
 /* Whether the server's INFO mem_allocator names jemalloc. */
 static int server_jemalloc(redisContext *c)
 {
@@ -211,21 +145,22 @@ static void test_jemalloc_bg_thread(void **state)
     with = thread_count(s->pid);
     /* they run at the lowest priority, never above the executor */
     if (je)
-        assert_true(bg_threads_lowered(s->pid) >= 1);
+        assert_true(proc_bg_threads_lowered(s->pid) >= 1);
     th_expect_status(s->ctx, "OK", "CONFIG SET jemalloc-bg-thread no");
     without = thread_count(s->pid);
     if (je) {
         assert_true(without < with);
-        assert_int_equal(bg_threads_lowered(s->pid), 0);
+        assert_int_equal(proc_bg_threads_lowered(s->pid), 0);
     }
     th_expect_status(s->ctx, "OK", "CONFIG SET jemalloc-bg-thread yes");
     for (int i = 0; je && i < 1000 && thread_count(s->pid) <= without; i++)
         usleep(20000);
     if (je) {
         assert_true(thread_count(s->pid) > without);
-        for (int i = 0; i < 100 && bg_threads_lowered(s->pid) == 0; i++)
+        for (int i = 0; i < 1500 && proc_bg_threads_lowered(s->pid) == 0;
+             i++)
             usleep(20000);
-        assert_true(bg_threads_lowered(s->pid) >= 1);
+        assert_true(proc_bg_threads_lowered(s->pid) >= 1);
     }
     r = th_cmd(s->ctx, "CONFIG SET jemalloc-bg-thread maybe");
     assert_int_equal(r->type, REDIS_REPLY_ERROR);

@@ -12,7 +12,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 
-#include <dirent.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "proc_sched.h"
 #include "heap_int.h"
 #include "oom.h"
 
@@ -173,94 +173,27 @@ static void test_alloc_background_thread_switch(void **state)
     assert_int_equal(hp_mem_background_thread_on(), 0);
 }
 
-/* Nice value and scheduling policy of thread tid of this process, from
- * /proc/self/task/TID/stat (fields 19 and 41), and whether its name is
- * jemalloc's purging threads' ("jemalloc_bg_thd"). 0, or -1 when the
- * thread is gone. */
-static int task_sched(const char *tid, int *is_bg, long *nice, long *policy)
-{
-    char path[64], buf[1024], *p, *save = NULL;
-    FILE *f;
-    size_t n;
-    int field = 3;
-
-    snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    *is_bg = strstr(buf, "(jemalloc_bg_thd)") != NULL;
-    p = strrchr(buf, ')');
-    assert_non_null(p);
-    *nice = *policy = -1;
-    /* fields from 3 (the state) on, after the name */
-    for (p = strtok_r(p + 1, " ", &save); p != NULL;
-         p = strtok_r(NULL, " ", &save), field++) {
-        if (field == 19)
-            *nice = strtol(p, NULL, 10);
-        if (field == 41)
-            *policy = strtol(p, NULL, 10);
-    }
-    assert_true(field > 41);
-    return 0;
-}
-
-/* Purging threads of this process, each checked to run at nice 19 and
- * SCHED_IDLE (5); every other thread keeps nice `nice0` and policy 0. */
-static int bg_threads_lowered(long nice0)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int bg = 0, is_bg;
-    long nice, policy;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' ||
-            task_sched(e->d_name, &is_bg, &nice, &policy) < 0)
-            continue;
-        if (!is_bg && nice == 19 && policy == 5)
-            continue; /* a purging thread that has not named itself yet */
-        if (is_bg) {
-            assert_int_equal(nice, 19);
-            assert_int_equal(policy, 5);
-            bg++;
-        } else {
-            assert_int_equal(nice, nice0);
-            assert_int_equal(policy, 0);
-        }
-    }
-    closedir(d);
-    return bg;
-}
-
 /* The purging threads jemalloc-bg-thread starts run at the lowest
  * priority, started again after a stop too; the thread that switched
  * them on keeps its own. */
 static void test_alloc_background_thread_lowest_priority(void **state)
 {
-    char self[24];
-    int is_bg, n = 0;
-    long nice0, policy0;
+    int n = 0;
 
     (void)state;
-    snprintf(self, sizeof(self), "%d", (int)getpid());
-    assert_int_equal(task_sched(self, &is_bg, &nice0, &policy0), 0);
-    assert_int_equal(policy0, 0);
     if (strncmp(hp_mem_allocator(), "jemalloc-", 9) != 0) {
         /* libc: nothing started, nothing lowered */
         assert_int_equal(hp_mem_background_thread(1), -ENOTSUP);
-        assert_int_equal(bg_threads_lowered(nice0), 0);
+        assert_int_equal(proc_bg_threads_lowered(getpid()), 0);
         return;
     }
     for (int round = 0; round < 2; round++) {
         assert_int_equal(hp_mem_background_thread(0), 0);
-        assert_int_equal(bg_threads_lowered(nice0), 0);
+        assert_int_equal(proc_bg_threads_lowered(getpid()), 0);
         assert_int_equal(hp_mem_background_thread(1), 0);
         /* thread 0 names itself once running */
-        for (int i = 0; i < 3000 && (n = bg_threads_lowered(nice0)) == 0; i++)
+        for (int i = 0; i < 3000 && (n = proc_bg_threads_lowered(getpid())) == 0;
+             i++)
             usleep(10000);
         assert_true(n >= 1);
     }
