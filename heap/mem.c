@@ -117,20 +117,26 @@ static void count_alloc(size_t n)
     }
 }
 
+/* Take n bytes off s, a counter slot of the calling thread's own. */
+static inline void own_slot_sub(mem_slot_t *s, size_t n)
+{
+    size_t now = atomic_load_explicit(&s->used, memory_order_relaxed) - n;
+
+    atomic_store_explicit(&s->used, now, memory_order_relaxed);
+    if ((int64_t)(now - s->mark) < 0) s->mark = now;
+}
+
 /* Take n bytes off the calling thread's counter (inline: every free
  * runs it, a collection three times per object). */
 static inline void count_free(size_t n)
 {
     mem_slot_t *s = slot_get();
-    size_t now;
 
     if (slot_shared(s)) {
         atomic_fetch_sub_explicit(&s->used, n, memory_order_relaxed);
         return;
     }
-    now = atomic_load_explicit(&s->used, memory_order_relaxed) - n;
-    atomic_store_explicit(&s->used, now, memory_order_relaxed);
-    if ((int64_t)(now - s->mark) < 0) s->mark = now;
+    own_slot_sub(s, n);
 }
 
 /* Usable size of a block from hp_malloc (0 for NULL). Any thread. */
@@ -263,7 +269,6 @@ void hp__free_sized(void *p, size_t n)
 {
     mem_slot_t *s = my_slot;
     uint32_t usable;
-    size_t now;
 
     if (!p || n >= CLASS_CACHE || !s || slot_shared(s) || !sized_free()) {
         free_sized_slow(p, n);
@@ -275,9 +280,7 @@ void hp__free_sized(void *p, size_t n)
         return;
     }
     assert(usable == malloc_usable_size(p));
-    now = atomic_load_explicit(&s->used, memory_order_relaxed) - usable;
-    atomic_store_explicit(&s->used, now, memory_order_relaxed);
-    if ((int64_t)(now - s->mark) < 0) s->mark = now;
+    own_slot_sub(s, usable);
     sdallocx(p, n, 0);
 }
 
