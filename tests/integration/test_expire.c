@@ -223,7 +223,6 @@ static void test_expire_errors(void **state)
 static void test_expire_lazy_on_access(void **state)
 {
     th_server_t *s = *state;
-
     redisReply *r;
 
     /* one transaction: the GET runs before the TTL can pass */
