@@ -811,7 +811,7 @@ static int value_ttl_matters_held(const void *v, uint32_t held)
 
     if (value_is_weak(v))
         return 0;
-    return hp_weakref_count(o) > 0 ||
+    return hp_weakref_count(o) > 0 || hp_gc_is_tracked(o) ||
            (o->refcount > 1 + held && o->refcount != HP_REFCOUNT_IMMORTAL);
 }
 
@@ -820,14 +820,16 @@ static int value_ttl_matters_held(const void *v, uint32_t held)
  * (another name or a strong element holds it too, through which a weak
  * reference may be taken later: the object does not know its names, so
  * each of them is queued when it gets its TTL or when the object
- * becomes shared through it). */
+ * becomes shared through it), or that holds strong reference elements
+ * (their targets may be weakly referenced, and die with it). */
 static int value_ttl_matters(const void *v)
 {
     return value_ttl_matters_held(v, 0);
 }
 
 /* key's object just got a reference (REF.LINK, a REF.* element, weak or
- * strong): queue key when it is a strong name with a TTL. */
+ * strong), or a strong reference element of its own: queue key when it
+ * is a strong name with a TTL. */
 void srv_db_ref_target(srv_db_t *db, const char *key, size_t len)
 {
     int64_t when = srv_db_get_expire(db, key, len);

@@ -297,6 +297,8 @@ static int finish_write(srv_client_t *c, hp_obj_t *o, int created,
     } else if (changed) {
         srv_db_signal_modified(c->db, KEY(c, 1));
     }
+    if (!weak) /* the container's TTL now matters to its targets */
+        srv_db_ref_target(c->db, KEY(c, 1));
     srv_notify(ntype, event, c->db, KEY(c, 1));
     if (weak)
         hint_set(c, o);

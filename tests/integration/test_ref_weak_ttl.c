@@ -11,7 +11,8 @@
  *   `lrem`; WATCH aborted; expired_keys counted;
  * - the TTL set before or after the weak reference, moved by RENAME,
  *   lengthened or shortened, on a second strong name, on another name of
- *   a shared object than the one the weak reference was taken through;
+ *   a shared object than the one the weak reference was taken through,
+ *   on a container whose strong element was the object's last holder;
  * - objects still held elsewhere (a strong alias without TTL, a strong
  *   element) stay alive;
  * - many names with different TTLs, pushed back, persisted, shortened.
@@ -513,6 +514,48 @@ static void test_ttl_on_other_name(void **state)
     th_expect_int(s->ctx, 2, "DBSIZE"); /* s and w */
 }
 
+/* An object whose last holder is a strong element of a container whose
+ * names' TTLs passed: it is gone with them (through nested containers
+ * and every container type), unless another holder keeps the container. */
+static void test_ttl_on_holding_container(void **state)
+{
+    th_server_t *s = *state;
+
+    /* TTL after the element, weak alias to the held object */
+    atomically(s->ctx, (const char *const[]){
+                           "SET x v", "REF.HSET c f x", "REF.LINK w x WEAK",
+                           "DEL x", "PEXPIRE c 200", NULL});
+    usleep(250000);
+    th_expect_nil(s->ctx, "GET w");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* TTL before the element, weak set member */
+    atomically(s->ctx, (const char *const[]){
+                           "SET x v", "HSET c g 1", "PEXPIRE c 200",
+                           "REF.HSET c f x", "REF.SADD ws WEAK x", "DEL x",
+                           NULL});
+    usleep(250000);
+    th_expect_int(s->ctx, 0, "SCARD ws");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* two containers deep: only the outer one has a name and a TTL */
+    atomically(s->ctx, (const char *const[]){
+                           "SET x v", "REF.RPUSH l x", "REF.ZADD z 1 l",
+                           "REF.SADD o z", "REF.LINK w x WEAK", "DEL x",
+                           "DEL l", "DEL z", "PEXPIRE o 200", NULL});
+    usleep(250000);
+    th_expect_nil(s->ctx, "GET w");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+    /* a strong alias of the container without TTL keeps it all */
+    atomically(s->ctx, (const char *const[]){
+                           "SET x v", "REF.HSET c f x", "REF.LINK a c",
+                           "REF.LINK w x WEAK", "DEL x", "PEXPIRE c 200",
+                           NULL});
+    usleep(250000);
+    th_expect_str(s->ctx, "v", "GET w");
+    th_expect_int(s->ctx, 2, "DBSIZE"); /* a and w: c was reclaimed */
+    th_expect_int(s->ctx, 1, "DEL a");
+    th_expect_int(s->ctx, 0, "DBSIZE");
+}
+
 /* Many names with different TTLs, some pushed back, some persisted,
  * later some shortened: exactly the expired ones are gone. */
 static void test_many_ttls(void **state)
@@ -569,6 +612,8 @@ int main(void)
                                         ttl_teardown),
         cmocka_unit_test_setup_teardown(test_ttl_on_other_name, ttl_setup,
                                         ttl_teardown),
+        cmocka_unit_test_setup_teardown(test_ttl_on_holding_container,
+                                        ttl_setup, ttl_teardown),
         cmocka_unit_test_setup_teardown(test_many_ttls, ttl_setup,
                                         ttl_teardown),
     };
