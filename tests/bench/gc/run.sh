@@ -4,7 +4,9 @@
 # incremental collector frees 1M / 10M cyclic objects, DEL of a 10M-element
 # list vs redis-server, GC COLLECT ns per object vs CPython's gc.collect(),
 # and SET/GET/HSET with gc-enabled yes vs no. Servers pinned to core 1,
-# clients to core 0. Not part of `make test`.
+# clients to core 0. Not part of `make test`. trackir.sh counts the
+# tracking cost in instructions instead (callgrind), which noise does not
+# reach.
 # Usage: run.sh [--csv PATH]
 # Env: GENCACHED_BIN (default build-release/server/gencached when built,
 # else build/server/gencached), REDIS_SERVER (/usr/bin/redis-server),
