@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------------
  * Binding values: strong objects and weak bindings
@@ -1752,14 +1753,57 @@ void srv_db_active_expire(int slow)
  * Cron
  * ------------------------------------------------------------------ */
 
+/* Microseconds of a monotonic clock (the cron's rehash deadline). */
+static uint64_t db_mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Active rehashing per cron run: Redis's 1 ms, capped by the background
+ * slice budget (gc-slice-budget-us). A cron run is one stretch of the
+ * executor like a collector slice, and a 1 ms one made the longest
+ * stall a client saw while a keyspace emptied by DEL shrank. */
+#define REHASH_CRON_MAX_US 1000
+
+/* Microseconds the cron may spend rehashing per run. */
+int64_t srv_db_rehash_budget_us(void)
+{
+    int64_t b = srv.cfg.gc_slice_budget_us;
+
+    if (b < 1) {
+        b = 1;
+    }
+    return b < REHASH_CRON_MAX_US ? b : REHASH_CRON_MAX_US;
+}
+
+/* Rehash the tables of db until they are done or until the monotonic
+ * clock reaches deadline_us (one budget shared by both tables). Returns
+ * 1 while db still rehashes. */
+static int rehash_db_until(srv_db_t *db, uint64_t deadline_us)
+{
+    uint64_t now = db_mono_us();
+
+    if (now >= deadline_us ||
+        hp_dict_rehash_for(db->dict, (int64_t)(deadline_us - now))) {
+        return 1;
+    }
+    now = db_mono_us();
+    return now >= deadline_us ||
+           hp_dict_rehash_for(db->expires, (int64_t)(deadline_us - now));
+}
+
 /* Table maintenance: shrink sparse tables of up to 16 databases (round
- * robin), then rehash for 1 ms in the first database that is rehashing.
- */
+ * robin), then rehash for srv_db_rehash_budget_us() in all, from the first
+ * database that is rehashing. */
 void srv_db_cron(void)
 {
     static unsigned int resize_db, rehash_db;
     int n = srv.cfg.databases;
     int dbs = n < EXPIRE_DBS_PER_CALL ? n : EXPIRE_DBS_PER_CALL;
+    uint64_t deadline;
 
     if (srv.dbs == NULL || n <= 0) {
         return;
@@ -1771,12 +1815,12 @@ void srv_db_cron(void)
         hp_dict_shrink_if_sparse(db->dict);
         hp_dict_shrink_if_sparse(db->expires);
     }
+    deadline = db_mono_us() + (uint64_t)srv_db_rehash_budget_us();
     for (int j = 0; j < dbs; j++) {
         srv_db_t *db = &srv.dbs[rehash_db % (unsigned)n];
 
         rehash_db++;
-        if (hp_dict_rehash_for(db->dict, 1000) ||
-            hp_dict_rehash_for(db->expires, 1000)) {
+        if (rehash_db_until(db, deadline)) {
             break;
         }
     }

@@ -40,6 +40,7 @@ static uv_check_t check_handle;
 static uv_idle_t gc_idle; /* runs collector slices while work remains */
 static uv_timer_t gc_timer; /* wakes gc_idle after a paced wait */
 static int gc_idle_active;
+static int cron_ran; /* the cron ran since gc_idle's last turn */
 static uv_signal_t sigterm_handle, sigint_handle;
 static int loop_ready;   /* loop initialised */
 static int handles_open; /* timer, prepare, check and signals started */
@@ -97,6 +98,7 @@ static void on_cron(uv_timer_t *t)
     srv_db_cron();
     srv_clients_cron();
     srv_info_cron();
+    cron_ran = 1;
 }
 
 /* Before the loop polls (Redis's beforeSleep): resume unpaused clients
@@ -132,12 +134,20 @@ static void on_gc_timer(uv_timer_t *t)
  * so a server that uses no references pays nothing. Keyspaces flushed
  * ASYNC are taken apart in turns of their own, every other turn while
  * they last, so that no turn does two budgets' work (a client waited
- * 1.2-2 ms per command while 4M keys were freed with both in one turn). */
+ * 1.2-2 ms per command while 4M keys were freed with both in one turn).
+ * For the same reason the turn right after a cron run does nothing: the
+ * loop runs its timers and its idle handles with no poll between them,
+ * so a slice there would follow the cron's own table maintenance (up to
+ * a budget of rehashing) without a client being served in between. */
 static void on_gc_idle(uv_idle_t *h)
 {
     static int flush_turn;
     int r;
 
+    if (cron_ran) {
+        cron_ran = 0;
+        return; /* stay active: the next turn is after a poll */
+    }
     if (srv_db_free_pending() > 0 && (flush_turn ^= 1)) {
         srv_db_free_step(srv.cfg.gc_slice_budget_us);
         return; /* the next turn is the collector's */

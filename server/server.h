@@ -524,6 +524,9 @@ void srv_db_weak_flush(void);
  * names whose TTL passed, so weak references to an object held only by
  * expired names read it as gone (then the weak events are published). */
 void srv_db_ref_target(srv_db_t *db, const char *key, size_t len);
+/* Microseconds of keyspace rehashing per cron run: gc-slice-budget-us,
+ * at most 1000 (Redis's). */
+int64_t srv_db_rehash_budget_us(void);
 extern int64_t srv_db_weak_due_ms;
 void srv_db_weak_expire_due(void);
 /* Borrowed object bound to key (weak bindings followed) without expiry,

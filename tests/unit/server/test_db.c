@@ -5,7 +5,8 @@
  * (and its pause under CLIENT PAUSE), rename across databases, FLUSHDB /
  * FLUSHALL and SWAPDB; weak bindings (REF.LINK ... WEAK) through every
  * accessor and each way their object dies, bindings of emptied
- * containers, and deletes going through the deferred-free queue.
+ * containers, deletes going through the deferred-free queue, and the
+ * cron's active rehashing held to the background slice budget.
  *
  * Runs without the event loop: srv.cfg comes from srv_config_init_defaults
  * with 4 databases, the command time (srv.mstime_cache) is set by hand,
@@ -587,6 +588,39 @@ static void test_db_big_values_deferred(void **state)
     }
 }
 
+/* The cron's active rehashing stops at gc-slice-budget-us (it was 1 ms
+ * whatever the budget), at most Redis's 1 ms; a keyspace growing past
+ * 2^18 keys is rehashed by cron runs to the end with every key still
+ * found. */
+static void test_db_cron_rehash_within_slice_budget(void **state)
+{
+    srv_db_t *db = &srv.dbs[0];
+    hp_obj_t *v = hp_str_new("v", 1);
+    const int n = (1 << 18) + 1; /* the last add starts a rehash */
+    char key[24];
+
+    (void)state;
+    assert_non_null(v);
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "key:%d", i);
+        assert_int_equal(srv_db_set(db, key, strlen(key), v, 0), 0);
+    }
+    srv.cfg.gc_slice_budget_us = 5000;
+    assert_int_equal(srv_db_rehash_budget_us(), 1000);
+    srv.cfg.gc_slice_budget_us = 500;
+    assert_int_equal(srv_db_rehash_budget_us(), 500);
+    srv.cfg.gc_slice_budget_us = 100;
+    assert_int_equal(srv_db_rehash_budget_us(), 100);
+    while (hp_dict_rehash_for(db->dict, 0)) /* a step, and the cron's */
+        srv_db_cron();
+    assert_int_equal(srv_db_size(db), n);
+    for (int i = 0; i < n; i += 997) {
+        snprintf(key, sizeof(key), "key:%d", i);
+        assert_ptr_equal(srv_db_lookup_nostats(db, key, strlen(key)), v);
+    }
+    hp_decref(v);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TW(f) cmocka_unit_test_setup_teardown(f, setup_weak, teardown_weak)
 
@@ -608,6 +642,7 @@ int main(void)
         T(test_db_flush_one_and_all),
         T(test_db_swap_contents),
         T(test_db_size_many_keys),
+        T(test_db_cron_rehash_within_slice_budget),
         TW(test_db_weak_binding_dies_with_object),
         TW(test_db_weak_binding_reclaimed_on_lookup),
         TW(test_db_weak_binding_rename_swap_flush),
