@@ -232,16 +232,21 @@ void hp__gc_track(hp_side_t *s)
     net_allocs++;
 }
 
-/* Stop tracking s, wherever it is. */
-void hp__gc_untrack(hp_side_t *s)
+/* Stop tracking s (tracked), wherever it is. */
+static inline void untrack(hp_side_t *s)
 {
-    if (!s->tracked) return;
     if (s == ahead) ahead = s->gnext;
     list_unlink(s);
     gen_count[s->gen]--;
     stats.tracked--;
     s->tracked = 0;
     if (net_allocs) net_allocs--;
+}
+
+/* Stop tracking s, wherever it is. */
+void hp__gc_untrack(hp_side_t *s)
+{
+    if (s->tracked) untrack(s);
 }
 
 /* Whether s belongs to the collection under way. */
@@ -300,7 +305,7 @@ void hp__gc_touch(hp_obj_t *o)
 /* An object with a side record dies (ref.c). Garbage still unreached in
  * the clear phase was moved to doomed in one splice (garbage_decided) and
  * is counted here, as step_clear counts those it reaches. */
-void hp__gc_obj_freed(hp_side_t *s)
+static inline void obj_freed(hp_side_t *s)
 {
     /* the phase first: objects die outside the clear phases too */
     if (coll.phase != PH_CLEAR && coll.phase != PH_CLEAR_WEAK) return;
@@ -313,6 +318,19 @@ void hp__gc_obj_freed(hp_side_t *s)
     } else {
         coll.freed_early++;
     }
+}
+
+/* Contract in heap_ref.h. */
+void hp__gc_obj_freed(hp_side_t *s)
+{
+    obj_freed(s);
+}
+
+/* Contract in heap_ref.h. */
+void hp__gc_dead(hp_side_t *s)
+{
+    if (s->tracked) untrack(s);
+    obj_freed(s);
 }
 
 /* Borrowed: the side record of r's target when r is strong and the

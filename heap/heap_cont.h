@@ -57,6 +57,10 @@
 unsigned char *hp_lp_new(void);
 /* Free a listpack; NULL does nothing. */
 void hp_lp_free(unsigned char *lp);
+/* The size lp (not NULL) was allocated with, for a sized free of its
+ * block, or 0 when it must be freed by hp_lp_free (a shrink failed
+ * once, heap/listpack.c). */
+size_t hp__lp_alloc_bytes(const unsigned char *lp);
 /* Number of entries. */
 size_t hp_lp_len(const unsigned char *lp);
 /* Bytes in use (header, entries and end marker). */

@@ -41,6 +41,12 @@ size_t hp__mem_local(void);
  * block (jemalloc gives a block exactly its request's size class, also
  * when resizing). Any thread. */
 void hp__free_sized(void *p, size_t n);
+/* Free three blocks at once (p2 may be NULL: two), each asked for as
+ * the bytes after it: as hp__free_sized each, with one update of the
+ * thread's counter when the sizes' classes are known (the collector
+ * frees its usual garbage object, three blocks, so). Any thread. */
+void hp__free_sized3(void *p0, size_t n0, void *p1, size_t n1, void *p2,
+                     size_t n2);
 /* Whether blocks are freed sized (jemalloc serves malloc): a free then
  * costs no lookup, and blocks may be any size class without glibc's
  * fast-bin concerns. */

@@ -249,6 +249,9 @@ int hp__gc_doomed(const hp_side_t *s);
 /* Side record s is being dropped while its object dies: collector
  * bookkeeping (counts a collected object when it was garbage). */
 void hp__gc_obj_freed(hp_side_t *s);
+/* Tracked side record s loses its last strong element as its object
+ * dies: hp__gc_untrack then hp__gc_obj_freed, in one call. */
+void hp__gc_dead(hp_side_t *s);
 /* Deferred freeing (defer.c): containers with more elements than this
  * are taken apart in slices; at most this many elements per unit. */
 #define HP_DEFER_MIN_ELEMS 64

@@ -266,6 +266,13 @@ unsigned char *hp_lp_new(void)
  * up again. */
 static int lp_oversized;
 
+/* The bytes lp's block was asked for as (what hp__free_sized takes), or
+ * 0 when frees must look the size up (heap_cont.h). */
+size_t hp__lp_alloc_bytes(const unsigned char *lp)
+{
+    return lp_oversized ? 0 : get_total(lp);
+}
+
 /* Free a listpack; NULL does nothing. Its block was asked for as exactly
  * its total (hp_lp_new, make_gap, hp_lp_split, hp_hash_dup), so it is
  * freed sized, with no lookup of the block, unless a shrink ever

@@ -284,6 +284,45 @@ void hp__free_sized(void *p, size_t n)
     sdallocx(p, n, 0);
 }
 
+/* The usable size of a block asked for as n bytes when the fast path of
+ * the sized frees knows it (its class seen before), else 0. */
+static inline uint32_t known_class(size_t n)
+{
+    if (n >= CLASS_CACHE) return 0;
+    return atomic_load_explicit(&class_cache[n], memory_order_relaxed);
+}
+
+/* Free blocks p0, p1 and p2 (p2 may be NULL), asked for as n0, n1 and
+ * n2 bytes (as hp__free_sized takes them), heap_int.h: when each size's
+ * class is known and the thread has a slot of its own, the counter is
+ * updated once for all and each block takes only the sized free; else
+ * each goes through hp__free_sized. Any thread. */
+void hp__free_sized3(void *p0, size_t n0, void *p1, size_t n1, void *p2,
+                     size_t n2)
+{
+    mem_slot_t *s = my_slot;
+    uint32_t u0 = known_class(n0), u1 = known_class(n1);
+    uint32_t u2 = p2 ? known_class(n2) : 1;
+
+    if (!s || slot_shared(s) || !sized_free() || !p0 || !p1 || !u0 ||
+        !u1 || !u2) {
+        hp__free_sized(p0, n0);
+        hp__free_sized(p1, n1);
+        hp__free_sized(p2, n2);
+        return;
+    }
+    assert(u0 == malloc_usable_size(p0) && u1 == malloc_usable_size(p1));
+    if (!p2) {
+        own_slot_sub(s, (size_t)u0 + u1);
+    } else {
+        assert(u2 == malloc_usable_size(p2));
+        own_slot_sub(s, (size_t)u0 + u1 + u2);
+        sdallocx(p2, n2, 0);
+    }
+    sdallocx(p0, n0, 0);
+    sdallocx(p1, n1, 0);
+}
+
 /* Bytes allocated now (INFO used_memory): the sum of the threads'
  * counters, exact when no other thread is allocating meanwhile; the
  * peak is brought up to it. Any thread. */

@@ -364,6 +364,64 @@ void hp__ref_drain(void)
 /* Decrefs put off by hp__ref_drain_some (linked through wnext). */
 static struct hp_ref *held_queue;
 
+/* Borrowed: the side record of t when the decref about to run kills t
+ * the usual way of a collected cycle's member, else NULL: its last hold,
+ * no barrier armed, a listpack-encoded container (not a list: bounded
+ * work, never one for the deferred-free queue) whose only reference
+ * element is one strong reference in its side record's room, with no
+ * weak references to it and the record not pinned. The generic path
+ * (hp_decref) would then only count t dead, release that reference
+ * (queued: the record is orphaned until the queue reaches it), untrack
+ * and count the record, free body and header, and free the record with
+ * the reference when it is popped: die_plain does the same in one go. */
+static inline hp_side_t *plain_dying(const hp_obj_t *t)
+{
+    hp_side_t *s;
+    const struct hp_ref *one;
+
+    if (t->refcount != 1 || hp__gc_barrier || t->type == HP_TYPE_LIST ||
+        t->encoding != HP_ENC_LISTPACK || !t->v.ptr ||
+        (t->flags & (HP_OF_SIDE | HP_OF_PREFIX)) !=
+            (HP_OF_SIDE | HP_OF_PREFIX))
+        return NULL;
+    s = *hp__obj_prefix(t);
+    one = s->one;
+    if (!one || !one->inl || one->strength != HP_REF_STRONG || s->elems ||
+        s->weak_head || s->pinned)
+        return NULL;
+    return s;
+}
+
+/* Borrowed: t (side s, plain_dying) loses its last hold and is freed
+ * whole, its side record and the reference in its room with it; the
+ * reference's decref is the caller's to run next: returns its target. */
+static hp_obj_t *die_plain(hp_obj_t *t, hp_side_t *s)
+{
+    hp_obj_t *next = s->one->target;
+    void *lp = NULL;
+    size_t lp_bytes = 0;
+
+    /* the next decref reads it (the chase of a cycle freed by
+     * refcounts, as ref_release prefetches) */
+    __builtin_prefetch(next, 1);
+    t->refcount = 0;
+    hp__obj_count_dead(t);
+    s->one = NULL;
+    s->nstrong = 0;
+    s->inl_busy = 0;
+    hp__ref_nstrong--;
+    hp__gc_dead(s); /* untracked (its only strong element went), counted */
+    dbg_side_unlink(s);
+    if ((lp_bytes = hp__lp_alloc_bytes(t->v.ptr)) != 0)
+        lp = t->v.ptr;
+    else
+        hp__container_free(t); /* a listpack freed by its lookup */
+    /* listpack, header, record (its reference with it): one count */
+    hp__free_sized3(hp__obj_prefix(t), HP_OBJ_CONTAINER_BLOCK, s, s->bytes,
+                    lp, lp_bytes);
+    return next;
+}
+
 /* Contract in heap_ref.h. */
 int hp__ref_drain_some(size_t max)
 {
@@ -380,11 +438,19 @@ int hp__ref_drain_some(size_t max)
     while (release_queue && n < max) {
         struct hp_ref *r = release_queue;
         hp_obj_t *t = r->target;
+        hp_side_t *s;
 
         release_queue = r->wnext;
         hp__ref_free(r);
+        n++; /* t's decref */
+        /* A cycle's members freed one after the other: each dying one's
+         * reference is the next decref (it would be the head of the
+         * queue), run here without queuing it, within the bound. */
+        while (n < max && (s = plain_dying(t))) {
+            t = die_plain(t, s);
+            n++;
+        }
         hp_decref(t);
-        n++;
     }
     draining = 0;
     held_queue = release_queue;

@@ -124,6 +124,11 @@ if start_server "$work/stats.log" env MALLOC_CONF=stats_print:true "$bin" \
     jemalloc-*)
         check_grep "jemalloc runs with gencached's oversize_threshold 0" \
             '^ *opt\.oversize_threshold: 0$' "$(cat "$work/stats.log")"
+        check_grep "jemalloc runs with gencached's tcache_nslots_small_max" \
+            '^ *opt\.tcache_nslots_small_max: 1024$' \
+            "$(cat "$work/stats.log")"
+        check_grep "jemalloc runs with gencached's lg_tcache_nslots_mul" \
+            '^ *opt\.lg_tcache_nslots_mul: 4$' "$(cat "$work/stats.log")"
         ;;
     esac
 else

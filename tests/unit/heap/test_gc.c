@@ -1,6 +1,7 @@
 /*
  * test_gc.c - heap/gc.c: cycles through every container type and of
- * every length (and one of 100k objects; 1M with -Dgc_debug=true), mixed
+ * every length (and one of 100k objects; 1M with -Dgc_debug=true), a ring
+ * whose members die by both paths of the clear phase, mixed
  * strong and weak references, weak references cleared before teardown,
  * objects resurrected during a multi-slice collection, garbage created
  * during a collection, generations and thresholds, bounded slices,
@@ -159,6 +160,73 @@ static void test_gc_clear_is_bounded_per_unit(void **state)
         ;
     assert_int_equal(hp_mem_used(), base);
     free(objs);
+}
+
+/* A ring whose members die in different ways: most as the clear
+ * phase's usual dying object (one strong reference in the side record's
+ * room: freed in one go by the bounded drain), others through the
+ * general path (a label too long for the room, a second, weak element,
+ * a weak reference to it, a body that is not a listpack), one after the
+ * other around the ring; collected whole, unit by unit or at once, with
+ * every count back where it was. */
+static void ring_mixed_build(hp_obj_t **objs, size_t n)
+{
+    char label[200];
+
+    memset(label, 'x', sizeof(label));
+    for (size_t i = 0; i < n; i++) {
+        int kind = i % 6 == 3 ? 4 : i % 6 == 4 ? 1 : i % 6 == 5 ? 2 : 0;
+
+        objs[i] = tc_cont_new(kind);
+        assert_non_null(objs[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        hp_obj_t *next = objs[(i + 1) % n];
+
+        if (i % 6 == 1)
+            assert_int_equal(hp_ref_hash_set(objs[i], "next", 4, next,
+                                              label, sizeof(label),
+                                              HP_REF_STRONG), 1);
+        else
+            assert_int_equal(tc_ref_add(objs[i], "next", next,
+                                        HP_REF_STRONG), 1);
+        if (i % 6 == 2)
+            assert_int_equal(tc_ref_add(objs[i], "w", objs[(i + 3) % n],
+                                        HP_REF_WEAK), 1);
+    }
+}
+
+static void test_gc_ring_mixed_members(void **state)
+{
+    enum { N = 600 };
+    hp_obj_t *objs[N];
+    size_t base = hp_mem_used(), objects = hp_obj_count();
+    hp_gc_stats_t st0 = stats();
+
+    for (int unit_by_unit = 0; unit_by_unit < 2; unit_by_unit++) {
+        uint64_t collected = stats().collected;
+
+        ring_mixed_build(objs, N);
+        drop_all(objs, N);
+        if (unit_by_unit) {
+            hp_gc_config.slice_objects = 1;
+            assert_int_equal(hp_gc_start(2), 0);
+            while (hp_gc_in_progress())
+                hp_gc_step(-1);
+            while (hp_free_step(-1, SIZE_MAX))
+                ;
+            assert_int_equal(stats().collected - collected, N);
+        } else {
+            assert_int_equal(hp_gc_collect(2), N);
+        }
+        assert_int_equal(hp_mem_used(), base);
+        assert_int_equal(hp_obj_count(), objects);
+        assert_int_equal(stats().tracked, st0.tracked);
+        assert_int_equal(stats().ref_strong, st0.ref_strong);
+        assert_int_equal(stats().ref_weak, st0.ref_weak);
+        assert_int_equal(stats().weakly_referenced, st0.weakly_referenced);
+        assert_int_equal(stats().uncollectable, st0.uncollectable);
+    }
 }
 
 /* Reachable cycles survive and age through the generations. */
@@ -1009,6 +1077,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gc_big_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_clear_is_bounded_per_unit,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_ring_mixed_members, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_gc_survivors_age, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_mixed_strong_weak, setup,
