@@ -32,6 +32,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,36 @@ static uint64_t npaused;
  * batch. */
 static int64_t clock_us;
 static int clock_valid;
+
+/* Replies by reference: a bulk reply of at least REF_MIN bytes from a
+ * string object is not copied into c->out; c->out gets its header and
+ * trailing CRLF and c->refs the object (one reference), and the write
+ * hands the kernel the value's own bytes (writev). It saves the copy of
+ * every 4 KB GET reply into the output buffer. Values change in place
+ * (APPEND, SETRANGE, ...), so a reference must not outlive the commands
+ * that cannot change a value nor show its reference count (OBJECT
+ * REFCOUNT, REF.INFO): refs are only made for the client whose read is
+ * being run (ref_client, never a threaded one), by read-only fast
+ * commands (REF_CMD_FLAGS: GET, MGET, ...; refs_open), and before any
+ * other command runs, or any binding is dropped (lazy expiry and
+ * eviction run inside read-only commands too: srv_client_refs_settle),
+ * they are copied into c->out (refs_materialize); at
+ * the end of the read they are written (refs_flush), what the socket does
+ * not take is copied. So no reference survives the read, nor reaches
+ * another thread. */
+#define REF_CMD_FLAGS (SRV_CMD_READONLY | SRV_CMD_FAST)
+#define REF_MIN 2048
+#define REF_MAX 128 /* refs per client: 2 * REF_MAX + 1 iovecs */
+
+struct srv_outref {
+    size_t off;      /* position in c->out the value's bytes go before */
+    hp_obj_t *obj;   /* strong reference */
+    const char *ptr; /* obj's bytes */
+    size_t len;
+};
+
+static srv_client_t *ref_client; /* whose read runs now, or NULL */
+static int refs_open;            /* 1 while a read-only command of it runs */
 
 /* Nesting of call() (EXEC runs its queue inside its own call) and the
  * error count when the innermost call started or last ended, so each
@@ -152,6 +183,155 @@ static void buf_swap(srv_client_t *c)
     c->wbuf = t;
     c->out.proto = out_proto;
     c->wbuf.proto = w_proto;
+}
+
+/* Drop c's references (the reply bytes they stood for are gone or were
+ * copied). */
+static void refs_release(srv_client_t *c)
+{
+    for (uint32_t i = 0; i < c->nrefs; i++)
+        hp_decref(c->refs[i].obj);
+    c->nrefs = 0;
+    c->refs_bytes = 0;
+}
+
+/* Append to nb the bytes of c's output stream (c->out with the refs'
+ * bytes in their places) from stream position skip on. Returns 0 or
+ * -ENOMEM. */
+static int refs_copy_stream(const srv_client_t *c, resp_buf_t *nb,
+                            size_t skip)
+{
+    size_t pos = 0, at = 0; /* stream position, c->out offset */
+    int rc = 0;
+
+    for (uint32_t i = 0; i <= c->nrefs && rc == 0; i++) {
+        const struct srv_outref *r = i < c->nrefs ? &c->refs[i] : NULL;
+        size_t end = r ? r->off : c->out.len;
+        const char *seg[2] = {c->out.data + at, r ? r->ptr : NULL};
+        size_t seglen[2] = {end - at, r ? r->len : 0};
+
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            size_t from = skip > pos ? skip - pos : 0;
+
+            if (from < seglen[k])
+                rc = resp_buf_append(nb, seg[k] + from, seglen[k] - from);
+            pos += seglen[k];
+        }
+        at = end;
+    }
+    return rc;
+}
+
+/* Replace c->out by the bytes of c's output stream from position skip
+ * on, copied, and drop the refs. On OOM c->out is flagged oom (the
+ * client is closed as for any reply that could not be built). */
+static void refs_materialize(srv_client_t *c, size_t skip)
+{
+    resp_buf_t nb;
+
+    if (c->nrefs == 0) {
+        resp_buf_consume(&c->out, skip);
+        return;
+    }
+    resp_buf_init(&nb, c->out.proto);
+    if (refs_copy_stream(c, &nb, skip) < 0)
+        nb.oom = 1;
+    nb.oom |= c->out.oom;
+    refs_release(c);
+    resp_buf_fini(&c->out);
+    c->out = nb;
+}
+
+/* Write c's output stream with one writev (uv_try_write of the pieces)
+ * and keep what the socket did not take in c->out, copied; the refs are
+ * gone after. A failed write marks c CLOSE_ASAP. Returns 1 when the
+ * socket took every byte, else 0. */
+static int refs_flush(srv_client_t *c)
+{
+    uv_buf_t bufs[2 * REF_MAX + 1];
+    unsigned int nb = 0;
+    size_t at = 0, total = c->out.len + c->refs_bytes;
+    int n;
+
+    if ((c->flags & (SRV_CLIENT_WRITING | SRV_CLIENT_CLOSE_ASAP |
+                     SRV_CLIENT_CLOSING)) || c->out.oom) {
+        refs_materialize(c, 0);
+        return 0;
+    }
+    for (uint32_t i = 0; i < c->nrefs; i++) {
+        const struct srv_outref *r = &c->refs[i];
+
+        if (r->off > at)
+            bufs[nb++] = uv_buf_init(c->out.data + at,
+                                     (unsigned int)(r->off - at));
+        bufs[nb++] = uv_buf_init((char *)r->ptr, (unsigned int)r->len);
+        at = r->off;
+    }
+    if (c->out.len > at)
+        bufs[nb++] = uv_buf_init(c->out.data + at,
+                                 (unsigned int)(c->out.len - at));
+    n = uv_try_write(&c->conn.stream, bufs, nb);
+    if (n < 0 && n != UV_EAGAIN)
+        c->flags |= SRV_CLIENT_CLOSE_ASAP;
+    if (n < 0)
+        n = 0;
+    srv.stats.net_output_bytes += (uint64_t)n;
+    if ((size_t)n == total) {
+        refs_release(c);
+        buf_recycle(&c->out);
+        return 1;
+    }
+    refs_materialize(c, (size_t)n);
+    return 0;
+}
+
+/* Copy the running read's referenced replies into its output buffer
+ * (see server.h). */
+void srv_client_refs_settle(void)
+{
+    if (ref_client && ref_client->nrefs)
+        refs_materialize(ref_client, 0);
+}
+
+/* Reply by reference (see server.h and REF_MIN above). */
+int srv_client_reply_ref(srv_client_t *c, resp_buf_t *b, hp_obj_t *o,
+                         const char *s, size_t len)
+{
+    char hdr[32];
+    size_t hlen;
+
+    if (len < REF_MIN || c != ref_client || !refs_open ||
+        b != &c->out || c->nrefs == REF_MAX || b->oom ||
+        len > UINT_MAX || (c->flags & SRV_CLIENT_WRITING))
+        return -1;
+    if (c->nrefs == c->refs_cap) {
+        uint32_t cap = c->refs_cap ? c->refs_cap * 2 : 16;
+        struct srv_outref *r = hp_realloc(c->refs, cap * sizeof(*r));
+
+        if (!r)
+            return -1;
+        c->refs = r;
+        c->refs_cap = cap;
+    }
+    hdr[0] = '$';
+    hlen = 1 + resp_ll2str(hdr + 1, (int64_t)len);
+    hdr[hlen++] = '\r';
+    hdr[hlen++] = '\n';
+    if (resp_buf_append(b, hdr, hlen) < 0)
+        return 0; /* b->oom: the client is closed, nothing more to do */
+    hp_incref(o);
+    c->refs[c->nrefs++] = (struct srv_outref){b->len, o, s, len};
+    c->refs_bytes += len;
+    resp_buf_append(b, "\r\n", 2);
+    return 0;
+}
+
+/* Move refs behind a deferred header (see server.h). */
+void srv_client_refs_shift(srv_client_t *c, size_t from, size_t delta)
+{
+    for (uint32_t i = 0; i < c->nrefs; i++)
+        if (c->refs[i].off >= from)
+            c->refs[i].off += delta;
 }
 
 /* Remove c from the pending-write list if it is on it. */
@@ -245,6 +425,8 @@ static void client_release(srv_client_t *c)
     resp_parser_fini(&c->parser);
     resp_buf_fini(&c->out);
     resp_buf_fini(&c->wbuf);
+    refs_release(c);
+    hp_free(c->refs);
     hp_free(c->name);
     hp_free(c->lib_name);
     hp_free(c->lib_ver);
@@ -299,6 +481,7 @@ void srv_client_free(srv_client_t *c)
         return;
     }
     c->flags |= SRV_CLIENT_CLOSING;
+    refs_release(c);
     srv_multi_client_free(c);
     srv_pubsub_client_free(c);
     srv_blocked_client_free(c);
@@ -350,7 +533,7 @@ void srv_client_schedule_write(srv_client_t *c)
 /* Output bytes not yet taken by the socket (see server.h). */
 size_t srv_client_pending_out(const srv_client_t *c)
 {
-    size_t n = c->out.len;
+    size_t n = c->out.len + c->refs_bytes;
 
     if (c->io)
         return n + srv_io_unwritten(c);
@@ -678,6 +861,8 @@ static void call(srv_client_t *c, srv_command_t *cmd)
 {
     srv_client_t *outer = srv.current_client;
     int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
+    /* Only these leave every value, and its reference count, alone. */
+    int keeps_refs = (cmd->flags & REF_CMD_FLAGS) == REF_CMD_FLAGS;
     int blocked;
 
     if (call_depth == 0) {
@@ -686,10 +871,14 @@ static void call(srv_client_t *c, srv_command_t *cmd)
         if (srv.mstime_cache > srv_db_weak_due_ms)
             srv_db_weak_expire_due();
     }
+    if (!keeps_refs && ref_client && ref_client->nrefs)
+        refs_materialize(ref_client, 0);
     call_depth++;
     err_mark = srv.stats.total_error_replies;
     srv.current_client = c;
+    refs_open = c == ref_client && keeps_refs;
     cmd->proc(c);
+    refs_open = 0;
     srv.current_client = outer;
     call_depth--;
 #ifdef GC_DEBUG
@@ -982,6 +1171,7 @@ static void client_run_batches(srv_client_t *c)
 static void client_process_input(srv_client_t *c)
 {
     const uint32_t stop = INPUT_STOP;
+    srv_client_t *outer_ref = ref_client;
     resp_cmd_t cmd;
     int rc, early = 1, ran = 0, window = 0;
 
@@ -989,6 +1179,8 @@ static void client_process_input(srv_client_t *c)
         client_run_batches(c);
         return;
     }
+    if (!outer_ref)
+        ref_client = c;
     while (!(c->flags & stop) && !srv.shutdown_asap) {
         /* From the second command on: a single command per read (no
          * pipelining) never pays for a look ahead. */
@@ -1005,9 +1197,12 @@ static void client_process_input(srv_client_t *c)
         }
         srv_client_execute(c, &cmd);
         ran = 1;
-        if (early && c->out.len >= OUT_EARLY)
-            early = client_write_early(c);
+        if (early && c->out.len + c->refs_bytes >= OUT_EARLY)
+            early = c->nrefs ? refs_flush(c) : client_write_early(c);
     }
+    if (c->nrefs)
+        (void)refs_flush(c);
+    ref_client = outer_ref;
 }
 
 /* libuv alloc callback: read straight into the parser's buffer. */
@@ -1458,6 +1653,7 @@ size_t srv_client_info_line(srv_client_t *c, char *buf, size_t size)
     srv_pubsub_client_counts(c, &sub, &psub, &ssub);
     srv_multi_info(c, &multi, &multi_mem, &dirty_cas);
     tot = sizeof(*c) + c->parser.cap + c->out.cap + c->wbuf.cap +
+          c->refs_cap * sizeof(struct srv_outref) +
           (c->io ? c->batch_bytes + qfree + srv_io_unwritten(c) : 0) +
           c->parser.argv_cap * sizeof(resp_slice_t) + multi_mem;
     for (int i = 0; i < c->argc; i++)

@@ -132,10 +132,12 @@ static void value_release(void *v)
 {
     if (v == NULL)
         return;
-    if (value_is_weak(v))
+    if (value_is_weak(v)) {
         weak_free(value_weak(v));
-    else
+    } else {
+        srv_client_refs_settle(); /* the last holder may be this binding */
         hp_decref_deferred(v);
+    }
 }
 
 /* val_free of the keyspace dicts: drop the binding. */

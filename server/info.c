@@ -280,8 +280,8 @@ static void section_clients(resp_buf_t *b)
         if (in > max_in) {
             max_in = in;
         }
-        if (c->out.len > max_out) {
-            max_out = c->out.len;
+        if (c->out.len + c->refs_bytes > max_out) {
+            max_out = c->out.len + c->refs_bytes;
         }
         /* Clients held by CLIENT PAUSE count as blocked, as Redis's
          * postponed clients do (they have no timeout). */

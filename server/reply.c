@@ -231,20 +231,31 @@ size_t srv_reply_deferred(srv_client_t *c)
 void srv_reply_set_deferred(srv_client_t *c, size_t handle, char kind,
                             int64_t n)
 {
+    size_t before = c->out.len;
+
     if (handle == SIZE_MAX)
         return;
-    resp_set_deferred(&c->out, handle, kind, n);
+    if (resp_set_deferred(&c->out, handle, kind, n) == 0 && c->nrefs)
+        srv_client_refs_shift(c, handle, c->out.len - before);
 }
 
-/* The value of string object o as a bulk string. */
+/* The value of string object o as a bulk string. A big value may be
+ * referenced rather than copied (srv_client_reply_ref): o itself is not
+ * changed, only its reference count while the reply is pending. */
 void srv_reply_obj(srv_client_t *c, const hp_obj_t *o)
 {
     char buf[HP_INT_BUF];
+    resp_buf_t *b = out_for(c);
     const char *s;
     size_t len;
 
+    if (!b)
+        return;
     s = hp_str_bytes(o, buf, &len);
-    srv_reply_bulk(c, s, len);
+    if (s != buf &&
+        srv_client_reply_ref(c, b, (hp_obj_t *)o, s, len) == 0)
+        return;
+    resp_write_bulk(b, s, len);
 }
 
 /* ---------------------------------------------------------------------

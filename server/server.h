@@ -179,6 +179,13 @@ struct srv_client {
     size_t batch_wire;         /* protocol bytes of their commands */
     size_t ack_bytes;          /* bytes of batches run, not yet told */
     uint32_t ack_batches;      /* batches run, not yet told */
+    /* Big bulk replies of read-only commands, referenced instead of
+     * copied into out (client.c): they exist only while this client's
+     * read is being run on the executor's loop, and are written (or
+     * copied into out) before any command that may change a value. */
+    struct srv_outref *refs;   /* in stream order (owned array) */
+    uint32_t nrefs, refs_cap;
+    size_t refs_bytes;         /* value bytes the refs stand for */
 };
 
 /* ---------------------------------------------------------------------
@@ -603,6 +610,20 @@ void srv_clients_apply_limits(void);
 /* Output bytes c holds that the socket has not taken yet (the buffer
  * being filled plus what an in-flight write still has queued). */
 size_t srv_client_pending_out(const srv_client_t *c);
+/* Reply the len bytes s of string object o as a bulk string into b
+ * (c->out) by reference rather than by copy, when c may hold one now:
+ * takes a new reference to o until the bytes are written. Returns 0 when
+ * done, -1 when the caller must copy as usual (nothing written). */
+int srv_client_reply_ref(srv_client_t *c, resp_buf_t *b, hp_obj_t *o,
+                         const char *s, size_t len);
+/* Before a key's binding is dropped (db.c): the replies the running read
+ * holds by reference are copied, so that no object outlives its last
+ * binding by them (its weak references are cleared when it goes, as
+ * always). */
+void srv_client_refs_settle(void);
+/* Offsets of c->out from `from` on moved by `delta` bytes (a deferred
+ * header inserted there): references behind it move along. */
+void srv_client_refs_shift(srv_client_t *c, size_t from, size_t delta);
 /* Enforce client-output-buffer-limit on c: when past its class's hard
  * limit, or past the soft one for soft-seconds, log, count and schedule
  * c to close. Returns 1 when c is (now or already) closing, else 0. */

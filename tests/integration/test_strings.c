@@ -720,6 +720,170 @@ static void test_lcs_rna(void **state)
     freeReplyObject(r);
 }
 
+/* Big GET replies are written from the value's own bytes (client.c
+ * "Replies by reference"): in one pipeline, later commands that change
+ * or delete the value in place must not change a reply already made,
+ * nor OBJECT REFCOUNT see the reply's reference. */
+static void test_big_get_pipeline_then_change(void **state)
+{
+    th_server_t *s = *state;
+    enum { BIG = 8192 };
+    char *v = malloc(BIG + 8);
+    redisReply *r;
+
+    assert_non_null(v);
+    memset(v, 'a', BIG);
+    th_expect_status(s->ctx, "OK", "SET big %b", v, (size_t)BIG);
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "OBJECT REFCOUNT big");
+    redisAppendCommand(s->ctx, "APPEND big XYZ");
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "SETRANGE big 0 QQ");
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "MULTI");
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "APPEND big !");
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "EXEC");
+    redisAppendCommand(s->ctx, "GET big");
+    redisAppendCommand(s->ctx, "DEL big");
+    redisAppendCommand(s->ctx, "GET big");
+
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    expect_bin(r, v, BIG);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    assert_int_equal(r->integer, 1); /* the pending reply holds none */
+    freeReplyObject(r);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    assert_int_equal(r->integer, BIG + 3);
+    freeReplyObject(r);
+    memcpy(v + BIG, "XYZ", 3);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    expect_bin(r, v, BIG + 3);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    freeReplyObject(r);
+    memcpy(v, "QQ", 2);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    expect_bin(r, v, BIG + 3);
+    for (int i = 0; i < 4; i++) { /* OK, QUEUED x3 */
+        assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+        assert_int_equal(r->type, REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+    }
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 3);
+    assert_int_equal(r->element[0]->len, BIG + 3);
+    assert_memory_equal(r->element[0]->str, v, BIG + 3);
+    assert_int_equal(r->element[1]->integer, BIG + 4);
+    v[BIG + 3] = '!';
+    assert_int_equal(r->element[2]->len, BIG + 4);
+    assert_memory_equal(r->element[2]->str, v, BIG + 4);
+    freeReplyObject(r);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    expect_bin(r, v, BIG + 4);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+    assert_int_equal(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    free(v);
+}
+
+/* A key expired lazily by a read-only command while earlier big replies
+ * of the same pipeline are still held by reference: they are copied
+ * first (no object outlives its last binding through them) and every
+ * reply is intact, in order. */
+static void test_big_get_lazy_expiry_between(void **state)
+{
+    th_server_t *s = *state;
+    enum { BIG = 8192 };
+    char *v = malloc(BIG), *w = malloc(BIG);
+    long long expired;
+    redisReply *r;
+
+    assert_non_null(v);
+    assert_non_null(w);
+    memset(v, 'c', BIG);
+    memset(w, 'd', BIG);
+    th_expect_status(s->ctx, "OK", "DEBUG SET-ACTIVE-EXPIRE 0");
+    th_expect_status(s->ctx, "OK", "SET big1 %b", v, (size_t)BIG);
+    th_expect_status(s->ctx, "OK", "SET big2 %b PX 20", w, (size_t)BIG);
+    usleep(60000);
+    expired = th_info_int(s->ctx, "stats", "expired_keys");
+    redisAppendCommand(s->ctx, "GET big1");
+    redisAppendCommand(s->ctx, "GET big2");
+    redisAppendCommand(s->ctx, "GET big1");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(redisGetReply(s->ctx, (void **)&r), REDIS_OK);
+        if (i == 1) {
+            assert_int_equal(r->type, REDIS_REPLY_NIL);
+            freeReplyObject(r);
+        } else {
+            expect_bin(r, v, BIG);
+        }
+    }
+    assert_int_equal(th_info_int(s->ctx, "stats", "expired_keys"),
+                     expired + 1);
+    th_expect_status(s->ctx, "OK", "DEBUG SET-ACTIVE-EXPIRE 1");
+    free(w);
+    free(v);
+}
+
+/* A pipeline of big GETs to a client that does not read: the socket
+ * takes part, the rest is kept (copied) while an APPEND in the same
+ * pipeline changes the value; every reply arrives intact and in order. */
+static void test_big_get_slow_reader(void **state)
+{
+    th_server_t *s = *state;
+    enum { BIG = 65536, NGET = 128 };
+    size_t hdr, want = 0, got;
+    char *v = malloc(BIG + 1), *exp, *buf, *req;
+    int fd, closed = 0, pos = 0;
+    char h[32];
+
+    assert_non_null(v);
+    memset(v, 'b', BIG);
+    th_expect_status(s->ctx, "OK", "SET big %b", v, (size_t)BIG);
+    exp = malloc((size_t)NGET * (BIG + 32) + 64);
+    buf = malloc((size_t)NGET * (BIG + 32) + 64);
+    req = malloc(NGET * 40 + 64);
+    assert_non_null(exp);
+    assert_non_null(buf);
+    assert_non_null(req);
+    hdr = (size_t)snprintf(h, sizeof(h), "$%d\r\n", BIG);
+    for (int i = 0; i < NGET; i++) {
+        pos += sprintf(req + pos, "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+        memcpy(exp + want, h, hdr);
+        memcpy(exp + want + hdr, v, BIG);
+        memcpy(exp + want + hdr + BIG, "\r\n", 2);
+        want += hdr + BIG + 2;
+        if (i == NGET / 2) {
+            pos += sprintf(req + pos, "*4\r\n$8\r\nSETRANGE\r\n"
+                                      "$3\r\nbig\r\n$1\r\n0\r\n"
+                                      "$1\r\nZ\r\n");
+            memcpy(exp + want, ":65536\r\n", 8);
+            want += 8;
+            v[0] = 'Z';
+        }
+    }
+    fd = th_raw_connect(s);
+    th_raw_send(fd, req, (size_t)pos);
+    /* Let the server run the pipeline and keep what the socket refuses. */
+    usleep(300 * 1000);
+    th_expect_int(s->ctx, BIG, "STRLEN big");
+    got = th_raw_read(fd, buf, want + 1, want, 10000, &closed);
+    assert_int_equal(closed, 0);
+    assert_int_equal(got, want);
+    assert_memory_equal(buf, exp, want);
+    close(fd);
+    free(req);
+    free(buf);
+    free(exp);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -748,7 +912,13 @@ int main(void)
         cmocka_unit_test_setup(test_lcs_idx_resp2, th_test_setup),
         cmocka_unit_test_setup(test_lcs_idx_resp3, th_test_setup),
         cmocka_unit_test_setup(test_lcs_rna, th_test_setup),
+        cmocka_unit_test_setup(test_big_get_pipeline_then_change,
+                               th_test_setup),
+        cmocka_unit_test_setup(test_big_get_slow_reader, th_test_setup),
+        cmocka_unit_test_setup(test_big_get_lazy_expiry_between,
+                               th_test_setup),
     };
 
-    return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+    return cmocka_run_group_tests(tests, th_group_setup_debug,
+                                  th_group_teardown);
 }
