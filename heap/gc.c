@@ -779,6 +779,15 @@ int hp_gc_in_progress(void)
     return hp__gc_active;
 }
 
+/* Whether the collector frees in bulk: a collection has decided its
+ * garbage and is taking it apart, or bodies are queued (heap_gc.h). */
+int hp_gc_freeing(void)
+{
+    return (hp__gc_active &&
+            (coll.phase == PH_CLEAR_WEAK || coll.phase == PH_CLEAR)) ||
+           hp_free_pending() > 0;
+}
+
 /* Whether o is tracked by the collector. */
 int hp_gc_is_tracked(const hp_obj_t *o)
 {

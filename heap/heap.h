@@ -50,6 +50,20 @@ int hp_mem_background_thread_on(void);
  * executor. 0, -ENOTSUP when malloc is not jemalloc, or a negative errno
  * (-ENOENT: a jemalloc before 5.3, which has no such control). */
 int hp_mem_eager_purge(int on);
+/* Tell the allocator whether the executor is freeing in bulk (a
+ * collection's freeing phase, the deferred-free queue, a keyspace flushed
+ * ASYNC): call it from the executor after each turn of such work, with
+ * busy 0 once it is done. Under jemalloc, once busy for 10 ms, the
+ * calling thread's arena is not purged (dirty_decay_ms -1), so no purging
+ * thread holds the locks the executor's frees take; at busy 0, or after
+ * 30 s of one hold, its configured decay time is back (no purge in this
+ * call: the kept pages go back over that time), and no new hold starts
+ * for as long as the last one lasted (1 s at least). now_us: a monotonic
+ * clock. Cheap when nothing changes. 0, or a negative errno from
+ * jemalloc; 0 under libc (nothing to do). */
+int hp_mem_bulk_freeing(int busy, uint64_t now_us);
+/* Whether hp_mem_bulk_freeing holds the arena's purging now. */
+int hp_mem_bulk_hold_on(void);
 /* Give free pages back to the system (MEMORY PURGE): jemalloc's dirty
  * pages of every arena, or glibc's malloc_trim. Any thread. */
 void hp_mem_purge(void);

@@ -209,6 +209,11 @@ int hp_gc_start(int gen);
  * garbage objects it freed. */
 size_t hp_gc_collect(int gen);
 int hp_gc_in_progress(void);
+/* Whether the collector frees in bulk now: a collection is past its mark
+ * (clearing and freeing its garbage) or bodies wait in the deferred-free
+ * queue. What hp_mem_bulk_freeing is told, with the server's own bulk
+ * freeing. */
+int hp_gc_freeing(void);
 /* Whether hp_gc_step would start a collection now: one is due (and
  * enabled) or a given-up one's restart time has come. */
 int hp_gc_due(void);

@@ -189,3 +189,130 @@ int hp_mem_eager_purge(int on)
     rc = mallctl(name, NULL, NULL, &v, sizeof(v));
     return rc == 0 ? 0 : -rc;
 }
+
+/*
+ * Holding the executor's arena's purging while it frees in bulk.
+ *
+ * The background thread's purge pass takes the arena's dirty-extent
+ * lock (jemalloc's mutex "extents_dirty") once per extent it evicts, and
+ * the executor takes the same lock for every slab it frees or gets.
+ * When the purging thread is preempted while it holds that lock (it runs
+ * at SCHED_IDLE: on a busy core that is often), the executor waits out
+ * its whole time off the CPU: 20 ms to 1.2 s in one wait while the
+ * collector freed 10M objects (a loaded 2-core machine). A decay time of -1 makes jemalloc skip the arena in
+ * its decay passes (pac_maybe_decay_purge purges nothing and takes no
+ * extent lock when the time is negative), so while the hold is on, the
+ * executor's arena is never purged and no purging thread takes its locks.
+ *
+ * Putting the configured time back purges nothing in the calling thread:
+ * jemalloc restarts the arena's decay clock (decay_reinit: empty backlog,
+ * epoch now) and then purges only at a passed epoch deadline, which a
+ * clock just restarted has not reached (and with background threads on,
+ * a caller that is not one never purges there). The dirty pages kept
+ * during the hold then count as new: they go back to the system over one
+ * decay time (dirty_decay_ms, 10 s by default) from the release.
+ *
+ * A pass already under way when the hold starts finishes (it stashed its
+ * pages before): the hold keeps new passes away, not that one.
+ */
+
+/* When a hold starts and how long it may last. Every change of the
+ * decay time restarts jemalloc's decay clock (the pages dirty then count
+ * as just freed), so holds must be rare: bulk freeing that is over
+ * within HOLD_AFTER_US (a young collection's few objects, a DEL of a
+ * small value) gets none; a hold ends after HOLD_MAX_US even while the
+ * freeing goes on (a client that DELs big values without pause); and
+ * after a hold of length L no new one starts for max(L, HOLD_GAP_MIN_US).
+ * Worst case for the resident size: the executor arena's freed pages
+ * stay for 30 s, then are purged as usual for at least as long (they go
+ * back within one decay time); holds cover at most half the time, and
+ * the decay clock restarts at most about once a second. New blocks
+ * reuse kept pages meanwhile, so the size stays near its recent peak
+ * rather than growing past it. */
+#define HOLD_AFTER_US (10ull * 1000)
+#define HOLD_MAX_US (30ull * 1000 * 1000)
+#define HOLD_GAP_MIN_US (1000ull * 1000)
+
+/* The hold (executor only): whether on, the arena held and its decay
+ * time to put back, when it started, since when the caller has been
+ * busy (busy: whether it is), and the earliest start of the next one. */
+static struct {
+    int on;
+    int busy;
+    unsigned arena;
+    ssize_t decay_ms;
+    uint64_t since_us;
+    uint64_t busy_us;
+    uint64_t next_us;
+} hold;
+
+/* name = "arena.<i>.dirty_decay_ms" of arena i. */
+static void decay_ctl(char *name, size_t size, unsigned i)
+{
+    snprintf(name, size, "arena.%u.dirty_decay_ms", i);
+}
+
+/* Stop purging the calling thread's arena: read its decay time and set
+ * -1 in one call. 0 or a negative errno (nothing changed). */
+static int hold_start(uint64_t now_us)
+{
+    char name[64];
+    unsigned ind;
+    ssize_t old, off = -1;
+    size_t len = sizeof(ind);
+    int rc = mallctl("thread.arena", &ind, &len, NULL, 0);
+
+    if (rc != 0)
+        return -rc;
+    decay_ctl(name, sizeof(name), ind);
+    len = sizeof(old);
+    rc = mallctl(name, &old, &len, &off, sizeof(off));
+    if (rc != 0)
+        return -rc;
+    hold.on = 1;
+    hold.arena = ind;
+    hold.decay_ms = old;
+    hold.since_us = now_us;
+    return 0;
+}
+
+/* Put the held arena's decay time back at now_us; no new hold before
+ * the gap. 0 or a negative errno (the hold is over either way: a
+ * failure leaves -1, as if configured so). */
+static int hold_end(uint64_t now_us)
+{
+    uint64_t len = now_us - hold.since_us;
+    char name[64];
+    int rc;
+
+    decay_ctl(name, sizeof(name), hold.arena);
+    hold.on = 0;
+    hold.next_us = now_us + (len > HOLD_GAP_MIN_US ? len : HOLD_GAP_MIN_US);
+    rc = mallctl(name, NULL, NULL, &hold.decay_ms, sizeof(hold.decay_ms));
+    return rc == 0 ? 0 : -rc;
+}
+
+/* Contract in heap.h. */
+int hp_mem_bulk_freeing(int busy, uint64_t now_us)
+{
+    if (!busy) {
+        hold.busy = 0;
+        return hold.on ? hold_end(now_us) : 0;
+    }
+    if (!hold.busy) {
+        hold.busy = 1;
+        hold.busy_us = now_us;
+    }
+    if (hold.on)
+        return now_us - hold.since_us < HOLD_MAX_US ? 0 : hold_end(now_us);
+    if (now_us - hold.busy_us < HOLD_AFTER_US || now_us < hold.next_us ||
+        !have_jemalloc())
+        return 0;
+    return hold_start(now_us);
+}
+
+/* Contract in heap.h. */
+int hp_mem_bulk_hold_on(void)
+{
+    return hold.on;
+}

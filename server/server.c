@@ -129,6 +129,17 @@ static void on_gc_timer(uv_timer_t *t)
     srv_gc_wake();
 }
 
+/* After a turn of the collector's idle handle: tell the allocator
+ * whether the executor is freeing in bulk (garbage, queued bodies,
+ * flushed keyspaces), so that jemalloc's purging thread keeps off the
+ * executor's arena meanwhile (heap/jemalloc.c). */
+static void bulk_freeing_update(void)
+{
+    int busy = hp_gc_freeing() || srv_db_free_pending() > 0;
+
+    (void)hp_mem_bulk_freeing(busy, uv_hrtime() / 1000);
+}
+
 /* Between ticks while collector or deferred-free work remains: one slice
  * of at most gc-slice-budget-us; the handle stops when nothing is left,
  * so a server that uses no references pays nothing. Keyspaces flushed
@@ -150,9 +161,11 @@ static void on_gc_idle(uv_idle_t *h)
     }
     if (srv_db_free_pending() > 0 && (flush_turn ^= 1)) {
         srv_db_free_step(srv.cfg.gc_slice_budget_us);
+        bulk_freeing_update();
         return; /* the next turn is the collector's */
     }
     r = srv_gc_idle_turn();
+    bulk_freeing_update();
     if (srv_db_free_pending() > 0)
         r = SRV_GC_MORE;
     if (r == SRV_GC_MORE)

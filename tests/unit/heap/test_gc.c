@@ -5,8 +5,9 @@
  * strong and weak references, weak references cleared before teardown,
  * objects resurrected during a multi-slice collection, garbage created
  * during a collection, generations and thresholds, bounded slices,
- * allocation failures during a collection, and a seeded random model
- * that checks liveness against reachability computed directly.
+ * allocation failures during a collection, the allocator's purging held
+ * off the executor's arena while garbage is freed, and a seeded random
+ * model that checks liveness against reachability computed directly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,9 @@
 #include <errno.h>
 
 #include <cmocka.h>
+#include <dlfcn.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "heap_int.h"
 #include "heap_ref.h"
@@ -1069,6 +1073,179 @@ static void test_gc_model_random(void **state)
         model_run(seeds[i]);
 }
 
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+/* "arena.<i>.<what>" or "stats.arenas.<i>.<what>" of the calling
+ * thread's jemalloc arena into name. */
+static void own_arena_ctl(mallctl_fn ctl, char *name, size_t size,
+                          const char *fmt, const char *what)
+{
+    unsigned ind;
+    size_t len = sizeof(ind);
+
+    assert_int_equal(ctl("thread.arena", &ind, &len, NULL, 0), 0);
+    snprintf(name, size, fmt, ind, what);
+}
+
+/* The calling thread's arena's dirty decay time (ms, -1: never). */
+static ssize_t own_dirty_decay(mallctl_fn ctl)
+{
+    char name[64];
+    ssize_t v;
+    size_t len = sizeof(v);
+
+    own_arena_ctl(ctl, name, sizeof(name), "arena.%u.%s", "dirty_decay_ms");
+    assert_int_equal(ctl(name, &v, &len, NULL, 0), 0);
+    return v;
+}
+
+/* Set the calling thread's arena's dirty decay time. */
+static void set_own_dirty_decay(mallctl_fn ctl, ssize_t v)
+{
+    char name[64];
+
+    own_arena_ctl(ctl, name, sizeof(name), "arena.%u.%s", "dirty_decay_ms");
+    assert_int_equal(ctl(name, NULL, NULL, &v, sizeof(v)), 0);
+}
+
+/* Run the calling thread's arena's decay purging (what jemalloc's decay
+ * would do now), then its dirty pages from fresh statistics. */
+static size_t own_dirty_after_decay(mallctl_fn ctl)
+{
+    char name[64];
+    uint64_t epoch = 1;
+    size_t n, len = sizeof(epoch);
+
+    own_arena_ctl(ctl, name, sizeof(name), "arena.%u.%s", "decay");
+    assert_int_equal(ctl(name, NULL, NULL, NULL, 0), 0);
+    assert_int_equal(ctl("epoch", &epoch, &len, &epoch, sizeof(epoch)), 0);
+    own_arena_ctl(ctl, name, sizeof(name), "stats.arenas.%u.%s", "pdirty");
+    len = sizeof(n);
+    assert_int_equal(ctl(name, &n, &len, NULL, 0), 0);
+    return n;
+}
+
+/* A monotonic clock in microseconds. */
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* While the collector frees garbage in many slices, the driver's
+ * hp_mem_bulk_freeing(hp_gc_freeing()) holds the executor arena's
+ * purging once the freeing has gone on for 10 ms (a clock of 1 ms per
+ * slice here): dirty_decay_ms is -1 and the freed pages stay, even
+ * through a decay run; once the freeing is over the configured time is
+ * back and the pages go back to the system within it (bounded wait, no
+ * timing asserted). Under libc there is nothing to hold. */
+static void test_gc_bulk_freeing_holds_purging(void **state)
+{
+    mallctl_fn ctl = (mallctl_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mallctl");
+    enum { N = 50000 };
+    const uint64_t ms = 1000, t0 = 1000000000; /* 1000 s */
+    hp_obj_t **objs = malloc(N * sizeof(*objs));
+    size_t slices = 0, freeing = 0, held = 0, held_dirty, dirty = 0;
+    ssize_t conf;
+    uint64_t end;
+
+    (void)state;
+    assert_non_null(objs);
+    if (strncmp(hp_mem_allocator(), "jemalloc-", 9) != 0 || ctl == NULL) {
+        assert_int_equal(hp_mem_bulk_freeing(1, t0), 0);
+        assert_int_equal(hp_mem_bulk_freeing(1, t0 + 20 * ms), 0);
+        assert_int_equal(hp_mem_bulk_hold_on(), 0);
+        assert_int_equal(hp_mem_bulk_freeing(0, t0 + 21 * ms), 0);
+        free(objs);
+        return;
+    }
+    conf = own_dirty_decay(ctl);
+    set_own_dirty_decay(ctl, 200); /* configured: 200 ms */
+    ring_build(objs, N, 4);
+    drop_all(objs, N);
+    hp_gc_config.slice_objects = 20;
+    assert_int_equal(hp_gc_start(2), 0);
+    for (int more = 1; more; slices++) {
+        more = hp_gc_step(-1);
+        assert_int_equal(
+            hp_mem_bulk_freeing(hp_gc_freeing(), t0 + slices * ms), 0);
+        if (!hp_gc_freeing())
+            continue;
+        /* the first 10 slices of freeing are not held, the rest are */
+        assert_int_equal(hp_mem_bulk_hold_on(), freeing >= 10);
+        assert_int_equal(own_dirty_decay(ctl), freeing >= 10 ? -1 : 200);
+        held += freeing >= 10;
+        freeing++;
+    }
+    assert_true(held > 10); /* a multi-slice freeing, held */
+    /* held: a decay run purges nothing of the garbage's pages */
+    held_dirty = own_dirty_after_decay(ctl);
+    assert_true(held_dirty > 0);
+    assert_int_equal(hp_mem_bulk_freeing(0, t0 + slices * ms), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 0);
+    assert_int_equal(own_dirty_decay(ctl), 200);
+    end = mono_us() + 20u * 1000000u;
+    while (mono_us() < end) {
+        dirty = own_dirty_after_decay(ctl);
+        if (dirty < held_dirty / 2)
+            break;
+        usleep(20000);
+    }
+    assert_true(dirty < held_dirty / 2);
+    set_own_dirty_decay(ctl, conf);
+    free(objs);
+}
+
+/* Holds are rare and bounded: none for freeing over within 10 ms; one
+ * lasts at most 30 s of busy turns; after a hold no new one starts for
+ * as long as it lasted (1 s at least). The configured time is back at
+ * every end. (Clock values past the test above's.) */
+static void test_gc_bulk_freeing_hold_bounded(void **state)
+{
+    mallctl_fn ctl = (mallctl_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mallctl");
+    const uint64_t t0 = 2000000000, s = 1000000, ms = 1000;
+    ssize_t conf;
+
+    (void)state;
+    if (strncmp(hp_mem_allocator(), "jemalloc-", 9) != 0 || ctl == NULL)
+        return; /* nothing held: see the test above */
+    conf = own_dirty_decay(ctl);
+    /* short work: never held */
+    assert_int_equal(hp_mem_bulk_freeing(1, t0), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 9 * ms), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 0);
+    assert_int_equal(hp_mem_bulk_freeing(0, t0 + 9 * ms), 0);
+    /* long work: held from 10 ms on, for 30 s at most */
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + s), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + s + 10 * ms), 0);
+    assert_int_equal(own_dirty_decay(ctl), -1);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 30 * s), 0);
+    assert_int_equal(own_dirty_decay(ctl), -1);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 31 * s + 10 * ms), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 0);
+    assert_int_equal(own_dirty_decay(ctl), conf);
+    /* then 30 s without a hold, busy or not */
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 50 * s), 0);
+    assert_int_equal(hp_mem_bulk_freeing(0, t0 + 51 * s), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 55 * s), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 61 * s), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 61 * s + 10 * ms), 0);
+    assert_int_equal(own_dirty_decay(ctl), -1); /* busy since 55 s */
+    assert_int_equal(hp_mem_bulk_freeing(0, t0 + 61 * s + 20 * ms), 0);
+    assert_int_equal(own_dirty_decay(ctl), conf);
+    /* a 10 ms hold (ended at 61.02 s): the next one waits 1 s */
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 61 * s + 500 * ms), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 62 * s), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 0);
+    assert_int_equal(hp_mem_bulk_freeing(1, t0 + 62 * s + 30 * ms), 0);
+    assert_int_equal(hp_mem_bulk_hold_on(), 1);
+    assert_int_equal(hp_mem_bulk_freeing(0, t0 + 63 * s + 30 * ms), 0);
+    assert_int_equal(own_dirty_decay(ctl), conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1111,6 +1288,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_model_random, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_gc_bulk_freeing_holds_purging,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_bulk_freeing_hold_bounded,
+                                        setup, teardown),
     };
 
     if (getenv("GC_TEST_FILTER"))
