@@ -280,8 +280,10 @@ static void section_clients(resp_buf_t *b)
         if (in > max_in) {
             max_in = in;
         }
-        if (c->out.len + c->refs_bytes > max_out) {
-            max_out = c->out.len + c->refs_bytes;
+        /* Everything the socket has not taken, as CLIENT LIST's omem:
+         * a write in flight (or an I/O thread's) counts too. */
+        if (srv_client_pending_out(c) > max_out) {
+            max_out = srv_client_pending_out(c);
         }
         /* Clients held by CLIENT PAUSE count as blocked, as Redis's
          * postponed clients do (they have no timeout). */
