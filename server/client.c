@@ -970,6 +970,14 @@ void srv_client_execute(srv_client_t *c, const resp_cmd_t *rc)
                        "'maxmemory'.");
         goto done;
     }
+    /* MONITOR makes a client a replica for Redis, which may not touch
+     * the keyspace (nor replicate) from then on. */
+    if ((c->flags & SRV_CLIENT_MONITOR) &&
+        (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_READONLY |
+                       SRV_CMD_MAY_REPLICATE))) {
+        reject(c, cmd, "ERR Replica can't interact with the keyspace");
+        goto done;
+    }
     if (srv_pubsub_denies(c, cmd, msg, sizeof(msg))) {
         reject(c, cmd, msg);
         goto done;

@@ -343,6 +343,17 @@ static void test_server_monitor(void **state)
     assert_int_equal(r->type, REDIS_REPLY_STATUS);
     assert_non_null(strstr(r->str, "\"set\" \"monkey\" \"val\""));
     freeReplyObject(r);
+    /* a monitor is a replica for Redis: no keyspace access, nothing that
+     * replicates (PUBLISH), as redis-server 7.0 replies */
+    th_expect_error(m, "ERR Replica can't interact with the keyspace",
+                    "GET monkey");
+    th_expect_error(m, "ERR Replica can't interact with the keyspace",
+                    "SET monkey x");
+    th_expect_error(m, "ERR Replica can't interact with the keyspace",
+                    "DBSIZE");
+    th_expect_error(m, "ERR Replica can't interact with the keyspace",
+                    "PUBLISH chan msg");
+    th_expect_str(s->ctx, "val", "GET monkey");
     redisFree(m);
 }
 
