@@ -1,4 +1,5 @@
-# buildtype.sh -- sourced by the benchmark drivers (bench.sh, gc/run.sh).
+# buildtype.sh -- sourced by the benchmark drivers (bench.sh, gc/run.sh,
+# gc/trackir.sh).
 # bench_buildtype BIN: print the meson build type of the gencached binary
 # BIN when it lives in a meson build dir (BUILD/server/gencached), else
 # "unknown".
@@ -12,4 +13,18 @@ bench_buildtype() {
     python3 -c 'import json, sys
 print(next(o["value"] for o in json.load(open(sys.argv[1]))
            if o["name"] == "buildtype"))' "$info"
+}
+
+# bench_gencached_bin ROOT: the gencached binary the gc drivers use:
+# $GENCACHED_BIN, else ROOT's build-release/server/gencached when built,
+# else ROOT/build/server/gencached; an absolute path.
+bench_gencached_bin() {
+    local bin=${GENCACHED_BIN:-}
+    if [ -z "$bin" ]; then
+        bin=$1/build/server/gencached
+        [ -x "$1/build-release/server/gencached" ] &&
+            bin=$1/build-release/server/gencached
+    fi
+    case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+    echo "$bin"
 }

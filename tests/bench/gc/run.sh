@@ -17,13 +17,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 
-bin=${GENCACHED_BIN:-}
-if [ -z "$bin" ]; then
-    bin=$root/build/server/gencached
-    [ -x "$root/build-release/server/gencached" ] &&
-        bin=$root/build-release/server/gencached
-fi
-case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+. "$here/../buildtype.sh"
+bin=$(bench_gencached_bin "$root")
 export GENCACHED_BIN=$bin
 export REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 for t in redis-benchmark redis-cli python3 taskset "${CC:-cc}" \
@@ -48,7 +43,6 @@ trap 'rm -rf "$work"' EXIT
     -o "$work/gcload" "$here/gcload.c" -lhiredis
 export GCLOAD=$work/gcload
 
-. "$here/../buildtype.sh"
 btype=$(bench_buildtype "$bin")
 echo "# gencached buildtype: $btype"
 python3 "$here/gcbench.py"

@@ -24,12 +24,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 
-bin=${GENCACHED_BIN:-}
-if [ -z "$bin" ]; then
-    bin=$root/build/server/gencached
-    [ -x "$root/build-release/server/gencached" ] &&
-        bin=$root/build-release/server/gencached
-fi
+. "$here/../buildtype.sh"
+bin=$(bench_gencached_bin "$root")
 for t in valgrind redis-benchmark redis-cli python3 "$bin"; do
     command -v "$t" >/dev/null || { echo "trackir: $t not found" >&2; exit 1; }
 done
