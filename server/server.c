@@ -101,12 +101,19 @@ static void on_cron(uv_timer_t *t)
     cron_ran = 1;
 }
 
-/* Before the loop polls (Redis's beforeSleep): resume unpaused clients
- * and write every pending reply. */
-static void on_prepare(uv_prepare_t *h)
+/* Redis's beforeSleep: publish cleared weak references, resume unpaused
+ * clients and write every pending reply. */
+static void before_sleep(void)
 {
     srv_ref_before_sleep();
     srv_clients_before_sleep();
+}
+
+/* Before the loop polls. */
+static void on_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    before_sleep();
 }
 
 /* After the I/O callbacks of an iteration: a fast active-expiry cycle
@@ -155,6 +162,10 @@ static void on_gc_idle(uv_idle_t *h)
     static int flush_turn;
     int r;
 
+    /* libuv runs idle handles before prepare: without this, a reply made
+     * in this iteration's poll would wait for the slice below as well as
+     * any the request waited for (a PING took up to two budgets). */
+    before_sleep();
     if (cron_ran) {
         cron_ran = 0;
         return; /* stay active: the next turn is after a poll */
