@@ -71,6 +71,7 @@ one_run() {
     if [ "$(info_field "$port" gc_tracked_objects)" != 0 ] ||
         [ "$(info_field "$port" gc_slices)" != 0 ]; then
         echo "trackir: the collector had work on a $t run" >&2
+        kill "$vpid" 2>/dev/null # this runs in $(...): the trap is not ours
         exit 1
     fi
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
