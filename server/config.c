@@ -910,6 +910,7 @@ static const cdef_t directives[] = {
     INT("gc-restart-touched-percent", NULL, gc_restart_touched_pct, "50", 1,
         100, 0),
     INT("ref-max-depth", NULL, ref_max_depth, "16", 1, 1024, 0),
+    INT("busy-poll-us", NULL, busy_poll_us, "0", 0, 1000000, 0),
     BOOL("disable-thp", disable_thp, "yes", C_IMMUTABLE),
     BOOL("jemalloc-bg-thread", jemalloc_bg_thread, "yes", 0),
 };

@@ -462,6 +462,9 @@ static void section_cpu(resp_buf_t *b)
     add_cpu(b, "used_cpu_user_children", &children.ru_utime);
     add_cpu(b, "used_cpu_sys_main_thread", &thread.ru_stime);
     add_cpu(b, "used_cpu_user_main_thread", &thread.ru_utime);
+    /* Of the main thread's time, how much went to polling with nothing
+     * to read (busy-poll-us): not in Redis. */
+    add(b, "used_cpu_busy_poll:%.6f\r\n", srv_busy_poll_seconds());
 }
 
 /* One cmdstat_ line, if cmd was ever called or refused. */

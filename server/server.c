@@ -10,13 +10,16 @@
  * - a uv_check after the I/O phase runs a fast active-expiry cycle;
  * - a uv_prepare runs right before the loop polls (Redis's beforeSleep):
  *   resuming unpaused clients, then one flush of every client with
- *   replies pending.
+ *   replies pending;
+ * - a uv_idle keeps a busy server polling instead of sleeping through
+ *   short gaps between requests (busy-poll-us, busypoll.c).
  * SIGTERM/SIGINT stop the loop; srv_main then tears everything down and
  * returns 0.
  *
  * Executor thread only.
  */
 #include "server.h"
+#include "busypoll.h"
 #include "heap_gc.h"
 
 #include <errno.h>
@@ -41,6 +44,10 @@ static uv_idle_t gc_idle; /* runs collector slices while work remains */
 static uv_timer_t gc_timer; /* wakes gc_idle after a paced wait */
 static int gc_idle_active;
 static int cron_ran; /* the cron ran since gc_idle's last turn */
+static srv_busypoll_t busypoll;
+static uv_idle_t poll_idle; /* active: the loop polls without sleeping */
+static int poll_idle_active;
+static uint64_t poll_seen_input; /* net_input_bytes at the last look */
 static uv_signal_t sigterm_handle, sigint_handle;
 static int loop_ready;   /* loop initialised */
 static int handles_open; /* timer, prepare, check and signals started */
@@ -72,6 +79,53 @@ int64_t srv_mstime(void)
     return srv.mstime_cache;
 }
 
+/* The calling thread's CPU time in nanoseconds. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------
+ * Busy polling (busypoll.c decides; this starts and stops the handle)
+ * ------------------------------------------------------------------ */
+
+/* An active idle handle is what makes libuv poll with no timeout; its
+ * callback has nothing to do. */
+static void on_poll_idle(uv_idle_t *h)
+{
+    (void)h;
+}
+
+/* Poll without sleeping (on) or let the loop sleep again (off). */
+static void poll_idle_set(int on)
+{
+    if (on == poll_idle_active || !handles_open)
+        return;
+    if (on ? uv_idle_start(&poll_idle, on_poll_idle) == 0
+           : uv_idle_stop(&poll_idle) == 0)
+        poll_idle_active = on;
+}
+
+/* busy-poll-us as the decision's window: only io-threads 0 polls, since
+ * with I/O threads the executor's wakeups are not the clients' sends and
+ * a polling executor would take CPU from the I/O threads. */
+static uint64_t busypoll_window_ns(void)
+{
+    if (srv.cfg.io_threads > 0)
+        return 0;
+    return (uint64_t)srv.cfg.busy_poll_us * 1000u;
+}
+
+/* Seconds the executor has spent polling with nothing to read (INFO's
+ * used_cpu_busy_poll). */
+double srv_busy_poll_seconds(void)
+{
+    return (double)srv_busypoll_polled_ns(&busypoll) / 1e9;
+}
+
 /* ---------------------------------------------------------------------
  * Loop hooks
  * ------------------------------------------------------------------ */
@@ -98,6 +152,8 @@ static void on_cron(uv_timer_t *t)
     srv_db_cron();
     srv_clients_cron();
     srv_info_cron();
+    poll_idle_set(srv_busypoll_period(&busypoll, thread_cpu_ns(),
+                                      uv_hrtime()));
     cron_ran = 1;
 }
 
@@ -114,6 +170,8 @@ static void on_prepare(uv_prepare_t *h)
 {
     (void)h;
     before_sleep();
+    if (poll_idle_active)
+        srv_busypoll_before(&busypoll, uv_hrtime());
 }
 
 /* After the I/O callbacks of an iteration: a fast active-expiry cycle
@@ -123,6 +181,12 @@ static void on_prepare(uv_prepare_t *h)
  * read per loop iteration is measurable at -P 1. */
 static void on_check(uv_check_t *h)
 {
+    if (srv_busypoll_engaged(&busypoll)) {
+        int input = srv.stats.net_input_bytes != poll_seen_input;
+
+        poll_seen_input = srv.stats.net_input_bytes;
+        poll_idle_set(srv_busypoll_after(&busypoll, input, uv_hrtime()));
+    }
     if (srv.cfg.active_expire_enabled)
         srv_db_active_expire(0);
     if (!gc_idle_active && hp_free_pending() > 0)
@@ -224,6 +288,7 @@ void srv_server_apply_config(void)
 {
     if (handles_open)
         uv_timer_set_repeat(&cron_timer, cron_period_ms());
+    poll_idle_set(srv_busypoll_set_window(&busypoll, busypoll_window_ns()));
     srv_clients_apply_limits();
 }
 
@@ -291,10 +356,13 @@ static int handles_start(void)
     uv_prepare_init(srv.loop, &prepare_handle);
     uv_check_init(srv.loop, &check_handle);
     uv_idle_init(srv.loop, &gc_idle);
+    uv_idle_init(srv.loop, &poll_idle);
     uv_timer_init(srv.loop, &gc_timer);
     uv_signal_init(srv.loop, &sigterm_handle);
     uv_signal_init(srv.loop, &sigint_handle);
     handles_open = 1;
+    srv_busypoll_init(&busypoll, busypoll_window_ns(), thread_cpu_ns(),
+                      uv_hrtime());
     rc = uv_timer_start(&cron_timer, on_cron, cron_period_ms(),
                         cron_period_ms());
     if (rc == 0)
@@ -411,6 +479,8 @@ static void teardown(void)
             uv_close((uv_handle_t *)&prepare_handle, NULL);
             uv_close((uv_handle_t *)&check_handle, NULL);
             uv_close((uv_handle_t *)&gc_idle, NULL);
+            uv_close((uv_handle_t *)&poll_idle, NULL);
+            poll_idle_active = 0;
             uv_close((uv_handle_t *)&gc_timer, NULL);
             gc_idle_active = 0;
             handles_open = 0;

@@ -291,6 +291,7 @@ typedef struct srv_config {
     int64_t gc_max_cpu_percent;        /* pacing (t_gc.c), 1..100 */
     int64_t gc_restart_touched_pct;    /* restart rule, 1..100 */
     int64_t ref_max_depth;             /* REF.GET DEPTH limit */
+    int64_t busy_poll_us;              /* busypoll.c's window, 0: off */
     /* Added for eviction (evict.c, db.c's LFU counter). */
     int lfu_log_factor;                /* lfu-log-factor */
     int lfu_decay_time;                /* lfu-decay-time, minutes */
@@ -799,6 +800,9 @@ int srv_evict_pending(void);
 /* Collector or deferred-free work may be due (a reference was stored, a
  * big value queued): run slices between ticks until none remains. */
 void srv_gc_wake(void);
+/* Seconds the executor spent polling with nothing to read (busypoll.c,
+ * INFO cpu). */
+double srv_busy_poll_seconds(void);
 /* Copy srv.cfg's gc-* values into hp_gc_config (config.c, t_gc.c). */
 void srv_gc_sync_config(void);
 /* Apply jemalloc-bg-thread once the server runs (server.c; config.c

@@ -2,7 +2,7 @@
  * test_server.c - connection and server commands against a real gencached:
  * PING, ECHO, QUIT, SELECT, SWAPDB, DBSIZE, FLUSHDB/FLUSHALL, TIME,
  * LASTSAVE, HELLO (RESP2 and raw RESP3), SHUTDOWN, MONITOR and DEBUG,
- * with Redis 7.0's replies.
+ * with Redis 7.0's replies; busy-poll-us and INFO's used_cpu_busy_poll.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -716,6 +716,78 @@ static void test_server_latency(void **state)
     freeReplyObject(r);
 }
 
+/* INFO cpu's used_cpu_busy_poll, in seconds. */
+static double busy_poll_seconds(redisContext *c)
+{
+    redisReply *r = th_cmd(c, "INFO cpu");
+    const char *p;
+    double v;
+
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    p = strstr(r->str, "\nused_cpu_busy_poll:");
+    assert_non_null(p);
+    v = strtod(p + strlen("\nused_cpu_busy_poll:"), NULL);
+    freeReplyObject(r);
+    return v;
+}
+
+/* Keep the executor busy for a while (DEBUG POPULATE), then send one
+ * command and leave the connection quiet for 30 ms: if that made the loop
+ * engage, it polls through the quiet time. */
+static void busy_then_quiet(redisContext *c)
+{
+    struct timespec quiet = {0, 30 * 1000 * 1000};
+
+    th_expect_status(c, "OK", "DEBUG POPULATE 200000 bp 8");
+    th_expect_status(c, "PONG", "PING");
+    nanosleep(&quiet, NULL);
+    th_expect_status(c, "OK", "FLUSHALL");
+}
+
+/* busy-poll-us: a busy executor (io-threads 0) polls after input instead
+ * of sleeping, and INFO counts the time; 0 stops it at once; with I/O
+ * threads it never polls. The window is 1 s so that the 30 ms of quiet is
+ * spent polling; the CPU share that engages it is the server's own, so
+ * on a loaded machine a round may miss: up to 20 rounds. */
+static void test_server_busy_poll(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r;
+    double before, after = 0;
+    int io_threads, tries;
+
+    r = th_cmd(s->ctx, "CONFIG GET io-threads");
+    assert_int_equal(r->elements, 2);
+    io_threads = atoi(r->element[1]->str);
+    freeReplyObject(r);
+    r = th_cmd(s->ctx, "CONFIG GET busy-poll-us");
+    assert_string_equal(r->element[1]->str, "0");
+    freeReplyObject(r);
+    th_expect_error(s->ctx,
+                    "ERR CONFIG SET failed (possibly related to argument "
+                    "'busy-poll-us') - argument must be between 0 and "
+                    "1000000 inclusive",
+                    "CONFIG SET busy-poll-us -1");
+    th_expect_status(s->ctx, "OK", "CONFIG SET busy-poll-us 1000000");
+    before = busy_poll_seconds(s->ctx);
+    for (tries = 0; tries < (io_threads > 0 ? 3 : 20); tries++) {
+        busy_then_quiet(s->ctx);
+        after = busy_poll_seconds(s->ctx);
+        if (after > before)
+            break;
+    }
+    if (io_threads > 0)
+        assert_true(after == before);
+    else
+        assert_true(after > before);
+    /* Off: not one more microsecond of polling. */
+    th_expect_status(s->ctx, "OK", "CONFIG SET busy-poll-us 0");
+    before = busy_poll_seconds(s->ctx);
+    busy_then_quiet(s->ctx);
+    busy_then_quiet(s->ctx);
+    assert_true(busy_poll_seconds(s->ctx) == before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,6 +824,7 @@ int main(void)
         cmocka_unit_test_setup(test_server_slowlog_trims_args,
                                th_test_setup),
         cmocka_unit_test_setup(test_server_latency, th_test_setup),
+        cmocka_unit_test_setup(test_server_busy_poll, th_test_setup),
     };
 
     return cmocka_run_group_tests(tests, th_group_setup_debug,
