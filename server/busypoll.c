@@ -3,9 +3,10 @@
  *
  * A client's request to a server asleep in epoll_wait pays a wakeup: the
  * sender's kernel path wakes the server's thread, and on a virtual machine
- * the idle vCPU is woken too. Measured on a 2-core VM (cpuidle haltpoll),
- * io-threads 0, pinned: one client doing GETs got 14.4k requests/s with a
- * sleeping server and 25.6k with one that polled through gaps under 50 us;
+ * the idle vCPU is woken too. Measured on a 2-core VM whose idle vCPUs
+ * halt at once (haltpoll.guest_halt_poll_ns=0), io-threads 0, pinned: one
+ * client doing GETs got 14.4k requests/s with a sleeping server and 25.6k
+ * with one that polled through gaps under 50 us;
  * at PING -P 32 with 50 clients the client spent 7% more CPU per request
  * against a server that slept every ~200 requests than against one that
  * never did (redis-server, which is slower, never catches up with its

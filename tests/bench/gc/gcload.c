@@ -21,11 +21,17 @@
  *       over 1 ms and the worst five ([ms after CMD was sent, round trip
  *       ms]). A server without those INFO fields (redis) is done when CMD
  *       replies.
+ *       With GCLOAD_SLOW_LOG=PATH set, stall also writes PATH for
+ *       attrib.py: "tid T" (the PING thread's thread id), "base", "send",
+ *       "reply", "done" and "end" with their CLOCK_MONOTONIC time in ns
+ *       (baseline start, CMD sent, CMD's reply, work done, last PING),
+ *       then "ping T0 T1" (send and reply time, ns) of every round trip
+ *       over GCLOAD_SLOW_US microseconds (default 1000).
  *
  * Pipelined loads keep WINDOW commands in flight and fail on any error
  * reply. Exit status 0, or 1 with a message on stderr.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* gettid */
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define WINDOW 2000
 #define BATCH 1000
@@ -230,6 +237,7 @@ static struct {
     int port;
     atomic_int stop;
     atomic_int ready;
+    pid_t tid;
     samples_t s;
     char error[128];
 } pinger;
@@ -240,6 +248,7 @@ static void *ping_main(void *arg)
     redisContext *c = connect_or_die(pinger.host, pinger.port);
 
     (void)arg;
+    pinger.tid = gettid();
     freeReplyObject(redisCommand(c, "PING")); /* warm up, not counted */
     atomic_store(&pinger.ready, 1);
     while (!atomic_load(&pinger.stop)) {
@@ -371,6 +380,38 @@ static int work_done(redisContext *c, int tracked_zero)
     return done;
 }
 
+/* With GCLOAD_SLOW_LOG set, write the stall's marks (CLOCK_MONOTONIC ns)
+ * and its PING round trips over GCLOAD_SLOW_US to that file (format at
+ * the top of this file); exits if it cannot. marks[] is base, send,
+ * reply, done. */
+static void write_slow_log(const uint64_t marks[4])
+{
+    static const char *const names[4] = {"base", "send", "reply", "done"};
+    const char *path = getenv("GCLOAD_SLOW_LOG");
+    const char *us = getenv("GCLOAD_SLOW_US");
+    uint64_t min = (us ? strtoull(us, NULL, 10) : 1000u) * 1000u;
+    FILE *f;
+
+    if (!path)
+        return;
+    f = fopen(path, "w");
+    if (!f)
+        die("GCLOAD_SLOW_LOG", path);
+    fprintf(f, "tid %d\n", (int)pinger.tid);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s %llu\n", names[i], (unsigned long long)marks[i]);
+    fprintf(f, "end %llu\n", pinger.s.n ?
+            (unsigned long long)pinger.s.end[pinger.s.n - 1] : 0ull);
+    for (size_t i = 0; i < pinger.s.n; i++) {
+        if (pinger.s.lat[i] > min)
+            fprintf(f, "ping %llu %llu\n",
+                    (unsigned long long)(pinger.s.end[i] - pinger.s.lat[i]),
+                    (unsigned long long)pinger.s.end[i]);
+    }
+    if (fclose(f))
+        die("GCLOAD_SLOW_LOG", path);
+}
+
 /* Sleep ms milliseconds. */
 static void sleep_ms(long ms)
 {
@@ -423,6 +464,7 @@ static int stall(redisContext *c, int argc, char **argv)
     pthread_join(th, NULL);
     if (pinger.error[0])
         die("PING", pinger.error);
+    write_slow_log((const uint64_t[4]){t_base, t_send, t_reply, t_done});
     printf("{\"cmd_us\":%.1f,\"done_us\":%.1f,\"timed_out\":%d,",
            (t_reply - t_send) / 1e3, (t_done - t_send) / 1e3, timed_out);
     print_window("base", t_base, t_send);
