@@ -31,7 +31,10 @@ of the 1M-and-smaller stall rows and of the del rows, 3; bigger graphs run
 once), TRACK_ROUNDS (5), TRACK_N (100000 requests per -P 1 run, 10x at
 -P 32), PIPELINES ("1 32"), CLIENTS (50), CSV (path), GENCACHED_BIN,
 GENCACHED_ARGS (extra arguments of every gencached, split on spaces),
-REDIS_SERVER, GCLOAD (set by run.sh), PIN (1).
+REDIS_SERVER, GCLOAD (set by run.sh), PIN (1), RT (a SCHED_FIFO
+priority, e.g. 10: servers and gcload run under `chrt -f RT`, so that the
+machine's other tasks cannot hold their threads in a run queue; unset:
+normal scheduling).
 """
 import csv
 import json
@@ -47,8 +50,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 QUICK = os.environ.get("QUICK", "0") == "1"
 PIN = os.environ.get("PIN", "1") == "1" and os.cpu_count() >= 2
-SERVER_PIN = ["taskset", "-c", "1"] if PIN else []
-CLIENT_PIN = ["taskset", "-c", "0"] if PIN else []
+RT = os.environ.get("RT", "")
+RT_PREFIX = ["chrt", "-f", RT] if RT else []
+SERVER_PIN = (["taskset", "-c", "1"] if PIN else []) + RT_PREFIX
+CLIENT_PIN = (["taskset", "-c", "0"] if PIN else []) + RT_PREFIX
 GCLOAD = os.environ.get("GCLOAD", "gcload")
 
 CSV_FIELDS = ("part", "server", "test", "objects", "cycle", "rounds",

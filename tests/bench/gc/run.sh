@@ -12,7 +12,7 @@
 # else build/server/gencached), REDIS_SERVER (/usr/bin/redis-server),
 # CC (cc), QUICK=1 (a smoke test, under 2 minutes), and gcbench.py's
 # PARTS, SIZES, CYCLE, SINGLE_CYCLE, LIST_N, HASH_N, ROUNDS, TRACK_ROUNDS,
-# TRACK_N, PIPELINES, CLIENTS, PIN, CSV, GENCACHED_ARGS.
+# TRACK_N, PIPELINES, CLIENTS, PIN, RT, CSV, GENCACHED_ARGS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
