@@ -210,8 +210,9 @@ int hp_hash_exists(hp_obj_t *o, const char *f, size_t flen)
     return hp_hash_get(o, f, flen, &v) == 0;
 }
 
-/* HDEL one field: 0 or -ENOENT. */
-int hp_hash_del(hp_obj_t *o, const char *f, size_t flen)
+/* HDEL one field leaving the table's size alone (weak clearing: the
+ * collector allocates nothing): 0 or -ENOENT. */
+int hp__hash_del_keep(hp_obj_t *o, const char *f, size_t flen)
 {
     assert_hash(o);
     if (o->encoding == HP_ENC_LISTPACK) {
@@ -226,6 +227,17 @@ int hp_hash_del(hp_obj_t *o, const char *f, size_t flen)
     if (hp_dict_delete(o->v.ptr, f, flen)) return -ENOENT;
     hp__ref_hook(o, f, flen);
     return 0;
+}
+
+/* HDEL one field: 0 or -ENOENT. A table left sparse starts shrinking
+ * (hp_set_remove). */
+int hp_hash_del(hp_obj_t *o, const char *f, size_t flen)
+{
+    int rc = hp__hash_del_keep(o, f, flen);
+
+    if (rc == 0 && o->encoding != HP_ENC_LISTPACK)
+        (void)hp_dict_shrink_if_sparse(o->v.ptr);
+    return rc;
 }
 
 /* Borrowed view of a hashtable entry as (field, value). */

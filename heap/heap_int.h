@@ -142,6 +142,13 @@ void hp__obj_count_dead(const hp_obj_t *o);
 /* Parse a canonical int64 (no sign '+', no leading zeros, no spaces,
  * not "-0", 1..20 chars). 0 or -EINVAL. */
 int hp__parse_int(const char *s, size_t len, int64_t *out);
+/* Removal of one element that leaves a hashtable's size alone (weak
+ * clearing runs in the collector, which allocates nothing); the public
+ * hp_set_remove, hp_hash_del and hp_zset_remove start shrinking a table
+ * left under 10% full, as Redis. 1/0 (set), 0/-ENOENT (hash, zset). */
+int hp__set_remove_keep(hp_obj_t *o, const char *s, size_t len);
+int hp__hash_del_keep(hp_obj_t *o, const char *f, size_t flen);
+int hp__zset_remove_keep(hp_obj_t *o, const char *m, size_t len);
 
 /* Format v in decimal into buf (HP_INT_BUF bytes); returns the length. */
 size_t hp__format_int(int64_t v, char *buf);

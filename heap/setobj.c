@@ -148,8 +148,9 @@ int hp_set_add_elem(hp_obj_t *o, const hp_elem_t *e)
     return hp_set_add(o, s, len);
 }
 
-/* SREM one member: 1 removed, 0 absent. */
-int hp_set_remove(hp_obj_t *o, const char *s, size_t len)
+/* SREM one member leaving the table's size alone (weak clearing: the
+ * collector allocates nothing): 1 removed, 0 absent. */
+int hp__set_remove_keep(hp_obj_t *o, const char *s, size_t len)
 {
     int64_t v;
 
@@ -162,6 +163,18 @@ int hp_set_remove(hp_obj_t *o, const char *s, size_t len)
     }
     hp__ref_hook(o, s, len); /* the member may have been a ref */
     return 1;
+}
+
+/* SREM one member: 1 removed, 0 absent. As Redis, a table left under
+ * 10% full starts shrinking, so that the memory comes back and SPOP or
+ * SRANDMEMBER do not probe empty buckets. */
+int hp_set_remove(hp_obj_t *o, const char *s, size_t len)
+{
+    int removed = hp__set_remove_keep(o, s, len);
+
+    if (removed && o->encoding != HP_ENC_INTSET)
+        (void)hp_dict_shrink_if_sparse(o->v.ptr);
+    return removed;
 }
 
 /* SREM of an element view. */

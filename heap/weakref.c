@@ -44,18 +44,19 @@ void hp__weak_unlink(hp_side_t *ts, struct hp_ref *r)
     if (--ts->nweakin == 0) hp__ref_weakly_referenced--;
 }
 
-/* Remove element key from container c by its type's removal. */
+/* Remove element key from container c by its type's removal, leaving
+ * its table's size alone (no allocation: this runs in the collector). */
 static void remove_elem(hp_obj_t *c, const char *key, size_t klen)
 {
     switch (c->type) {
     case HP_TYPE_HASH:
-        hp_hash_del(c, key, klen);
+        hp__hash_del_keep(c, key, klen);
         break;
     case HP_TYPE_SET:
-        hp_set_remove(c, key, klen);
+        hp__set_remove_keep(c, key, klen);
         break;
     case HP_TYPE_ZSET:
-        hp_zset_remove(c, key, klen);
+        hp__zset_remove_keep(c, key, klen);
         break;
     default:
         assert(!"weak element in a container type without references");

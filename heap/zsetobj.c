@@ -437,7 +437,9 @@ int hp_zset_add(hp_obj_t *o, double score, const char *m, size_t len,
     return 0;
 }
 
-int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
+/* ZREM one member leaving the table's size alone (weak clearing: the
+ * collector allocates nothing): 0 or -ENOENT. */
+int hp__zset_remove_keep(hp_obj_t *o, const char *m, size_t len)
 {
     assert_zset(o);
     if (o->encoding == HP_ENC_LISTPACK) {
@@ -457,6 +459,17 @@ int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
     hp_dict_entry_free(zs->dict, e);
     hp__ref_hook(o, m, len);
     return 0;
+}
+
+/* ZREM one member: 0 or -ENOENT. A table left sparse starts shrinking
+ * (hp_set_remove). */
+int hp_zset_remove(hp_obj_t *o, const char *m, size_t len)
+{
+    int rc = hp__zset_remove_keep(o, m, len);
+
+    if (rc == 0 && o->encoding != HP_ENC_LISTPACK)
+        (void)hp_dict_shrink_if_sparse(((hp_zset_sl_t *)o->v.ptr)->dict);
+    return rc;
 }
 
 long hp_zset_rank(hp_obj_t *o, const char *m, size_t len, int reverse)
@@ -624,6 +637,7 @@ size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
     drop_ctx_t dc = {o, zs->dict};
 
     count = hp__zbt_delete_ranks(zs->tree, first, count, drop_from_dict, &dc);
+    (void)hp_dict_shrink_if_sparse(zs->dict); /* as hp_zset_remove */
     hp__ref_drain();
     return count;
 }

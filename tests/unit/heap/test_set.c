@@ -338,6 +338,36 @@ static void test_set_random_and_pop(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* Removing most members of a hashtable set shrinks its table, as Redis
+ * does on SREM/SPOP, so its memory comes back (no rehash: a 16384-bucket
+ * table alone is 128 KB); the members left stay. */
+static void test_set_table_shrinks_on_remove(void **state)
+{
+    hp_obj_t *o = hp_set_new_hashtable();
+    char k[32];
+    size_t full;
+
+    (void)state;
+    for (int i = 0; i < 10000; i++) {
+        snprintf(k, sizeof(k), "m%d", i);
+        assert_int_equal(hp_set_add(o, k, strlen(k)), 1);
+    }
+    while (hp__dict_rehash(o->v.ptr, 1000)) {}
+    full = hp_dict_mem(o->v.ptr);
+    for (int i = 0; i < 9700; i++) {
+        snprintf(k, sizeof(k), "m%d", i);
+        assert_int_equal(hp_set_remove(o, k, strlen(k)), 1);
+    }
+    while (hp__dict_rehash(o->v.ptr, 1000)) {}
+    assert_true(hp_dict_mem(o->v.ptr) < full / 16);
+    assert_int_equal(hp_set_len(o), 300);
+    for (int i = 9700; i < 10000; i++) {
+        snprintf(k, sizeof(k), "m%d", i);
+        assert_true(hp_set_ismember(o, k, strlen(k)));
+    }
+    hp_decref(o);
+}
+
 /* A copy has the same members and encoding and is independent. */
 static void test_set_dup(void **state)
 {
@@ -471,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_set_elem_ops),
         cmocka_unit_test(test_set_scan),
         cmocka_unit_test(test_set_random_and_pop),
+        cmocka_unit_test(test_set_table_shrinks_on_remove),
         cmocka_unit_test(test_set_dup),
         cmocka_unit_test(test_set_oom_every_point),
     };

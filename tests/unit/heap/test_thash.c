@@ -347,6 +347,38 @@ static void test_thash_dup(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* Removing most fields of a hashtable hash shrinks its table (as
+ * hp_set_remove); the fields left keep their values. */
+static void test_thash_table_shrinks_on_delete(void **state)
+{
+    hp_obj_t *o = hp_hash_new();
+    char k[32];
+    size_t full;
+    hp_elem_t v;
+
+    (void)state;
+    for (int i = 0; i < 10000; i++) {
+        snprintf(k, sizeof(k), "f%d", i);
+        assert_int_equal(hp_hash_set(o, k, strlen(k), k, strlen(k)), 1);
+    }
+    assert_int_equal(o->encoding, HP_ENC_HASHTABLE);
+    while (hp__dict_rehash(o->v.ptr, 1000)) {}
+    full = hp_dict_mem(o->v.ptr);
+    for (int i = 0; i < 9700; i++) {
+        snprintf(k, sizeof(k), "f%d", i);
+        assert_int_equal(hp_hash_del(o, k, strlen(k)), 0);
+    }
+    while (hp__dict_rehash(o->v.ptr, 1000)) {}
+    assert_true(hp_dict_mem(o->v.ptr) < full / 16);
+    assert_int_equal(hp_hash_len(o), 300);
+    for (int i = 9700; i < 10000; i++) {
+        snprintf(k, sizeof(k), "f%d", i);
+        assert_int_equal(hp_hash_get(o, k, strlen(k), &v), 0);
+        assert_memory_equal(v.s, k, strlen(k));
+    }
+    hp_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_thash_oom_every_point),
         cmocka_unit_test(test_thash_scan_both_encodings),
         cmocka_unit_test(test_thash_dup),
+        cmocka_unit_test(test_thash_table_shrinks_on_delete),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

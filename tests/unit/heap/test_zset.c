@@ -453,6 +453,43 @@ static void test_zset_oom_everywhere(void **state)
     }
 }
 
+/* Removing most members of a skiplist zset, one by one or by rank,
+ * shrinks its dict's table (as hp_set_remove); the rest keep their
+ * scores. */
+static void test_zset_table_shrinks_on_remove(void **state)
+{
+    hp_obj_t *o = hp_zset_new(0, 0);
+    hp_dict_t *d;
+    char k[32];
+    size_t full;
+    double sc;
+    int out;
+
+    (void)state;
+    for (int i = 0; i < 10000; i++) {
+        snprintf(k, sizeof(k), "z%d", i);
+        assert_int_equal(hp_zset_add(o, i, k, strlen(k), 0, &out, NULL), 0);
+    }
+    assert_int_equal(o->encoding, HP_ENC_SKIPLIST);
+    d = ((hp_zset_sl_t *)o->v.ptr)->dict;
+    while (hp__dict_rehash(d, 1000)) {}
+    full = hp_dict_mem(d);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "z%d", i);
+        assert_int_equal(hp_zset_remove(o, k, strlen(k)), 0);
+    }
+    assert_int_equal(hp_zset_delete_ranks(o, 0, 4700), 4700);
+    while (hp__dict_rehash(d, 1000)) {}
+    assert_true(hp_dict_mem(d) < full / 16);
+    assert_int_equal(hp_zset_len(o), 300);
+    for (int i = 9700; i < 10000; i++) {
+        snprintf(k, sizeof(k), "z%d", i);
+        assert_int_equal(hp_zset_score(o, k, strlen(k), &sc), 0);
+        assert_true(sc == i);
+    }
+    hp_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_zset_lex_span_listpack),
         cmocka_unit_test(test_zset_scan_both),
         cmocka_unit_test(test_zset_oom_everywhere),
+        cmocka_unit_test(test_zset_table_shrinks_on_remove),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
