@@ -154,7 +154,7 @@ static int take_apart(defer_node_t *n, size_t k)
         return hp_list_len(o) == 0;
     case HP_TYPE_ZSET:
         if (o->encoding != HP_ENC_SKIPLIST) return 1;
-        hp_zset_delete_ranks(o, 0, k);
+        hp__zset_delete_ranks_keep(o, 0, k); /* no shrink: dying */
         return hp_zset_len(o) == 0;
     case HP_TYPE_HASH:
     case HP_TYPE_SET:

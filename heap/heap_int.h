@@ -149,6 +149,9 @@ int hp__parse_int(const char *s, size_t len, int64_t *out);
 int hp__set_remove_keep(hp_obj_t *o, const char *s, size_t len);
 int hp__hash_del_keep(hp_obj_t *o, const char *f, size_t flen);
 int hp__zset_remove_keep(hp_obj_t *o, const char *m, size_t len);
+/* hp_zset_delete_ranks leaving the table's size alone (deferred
+ * freeing takes a dead body apart): the number deleted. */
+size_t hp__zset_delete_ranks_keep(hp_obj_t *o, size_t first, size_t count);
 
 /* Format v in decimal into buf (HP_INT_BUF bytes); returns the length. */
 size_t hp__format_int(int64_t v, char *buf);

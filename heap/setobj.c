@@ -152,16 +152,22 @@ int hp_set_add_elem(hp_obj_t *o, const hp_elem_t *e)
  * collector allocates nothing): 1 removed, 0 absent. */
 int hp__set_remove_keep(hp_obj_t *o, const char *s, size_t len)
 {
+    hp_dict_entry_t *de;
     int64_t v;
 
     assert_set(o);
     if (o->encoding == HP_ENC_INTSET) {
         if (hp__parse_int(s, len, &v)) return 0;
         if (!hp_is_remove((hp_intset_t **)&o->v.ptr, v)) return 0;
-    } else if (hp_dict_delete(o->v.ptr, s, len)) {
-        return 0;
+        hp__ref_hook(o, s, len); /* the member may have been a ref */
+        return 1;
     }
-    hp__ref_hook(o, s, len); /* the member may have been a ref */
+    /* s may be the entry's own key (SPOP's random member): the hook
+     * reads it before the entry is freed. */
+    de = hp_dict_unlink(o->v.ptr, s, len);
+    if (!de) return 0;
+    hp__ref_hook(o, de->key, de->keylen);
+    hp_dict_entry_free(o->v.ptr, de);
     return 1;
 }
 

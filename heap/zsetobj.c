@@ -620,7 +620,11 @@ static void lp_drop_refs(hp_obj_t *o, size_t first, size_t count)
     }
 }
 
-size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
+/* Delete ranks [first, first + count) leaving the table's size alone
+ * (deferred freeing: the body is on its way out, and a shrink would
+ * allocate a table and rehash entries about to be freed). Returns the
+ * number deleted. */
+size_t hp__zset_delete_ranks_keep(hp_obj_t *o, size_t first, size_t count)
 {
     size_t n = hp_zset_len(o);
 
@@ -637,9 +641,19 @@ size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
     drop_ctx_t dc = {o, zs->dict};
 
     count = hp__zbt_delete_ranks(zs->tree, first, count, drop_from_dict, &dc);
-    (void)hp_dict_shrink_if_sparse(zs->dict); /* as hp_zset_remove */
     hp__ref_drain();
     return count;
+}
+
+/* Delete ranks [first, first + count); returns the number deleted. A
+ * table left sparse starts shrinking (hp_zset_remove). */
+size_t hp_zset_delete_ranks(hp_obj_t *o, size_t first, size_t count)
+{
+    size_t n = hp__zset_delete_ranks_keep(o, first, count);
+
+    if (n > 0 && o->encoding != HP_ENC_LISTPACK)
+        (void)hp_dict_shrink_if_sparse(((hp_zset_sl_t *)o->v.ptr)->dict);
+    return n;
 }
 
 int hp_zset_at(hp_obj_t *o, size_t rank, hp_elem_t *m, double *score)

@@ -167,6 +167,45 @@ static void test_weak_notify_watch(void **state)
     redisFree(c2);
 }
 
+/* REF.INFO's refcount of key. */
+static long long ref_refcount(redisContext *c, const char *key)
+{
+    redisReply *r = th_cmd(c, "REF.INFO %s", key);
+    long long n;
+
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_string_equal(r->element[4]->str, "refcount");
+    n = r->element[5]->integer;
+    freeReplyObject(r);
+    return n;
+}
+
+/* SPOP (one member, and with a count) of a set whose members are strong
+ * references releases each popped member's reference. */
+static void test_spop_releases_refs(void **state)
+{
+    th_server_t *s = *state;
+    char key[16];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "tgt:%d", i);
+        th_expect_status(s->ctx, "OK", "SET %s v", key);
+        th_expect_int(s->ctx, 1, "REF.SADD refs %s", key);
+        assert_int_equal(ref_refcount(s->ctx, key), 2);
+    }
+    freeReplyObject(th_cmd(s->ctx, "SPOP refs"));
+    freeReplyObject(th_cmd(s->ctx, "SPOP refs 3"));
+    th_expect_int(s->ctx, 6, "SCARD refs");
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "tgt:%d", i);
+        redisReply *r = th_cmd(s->ctx, "SISMEMBER refs %s", key);
+        long long in = r->integer;
+
+        freeReplyObject(r);
+        assert_int_equal(ref_refcount(s->ctx, key), in ? 2 : 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup(test_weak_member_vanishes, ref_setup),
         cmocka_unit_test_setup(test_info_and_link, ref_setup),
         cmocka_unit_test_setup(test_weak_notify_watch, ref_setup),
+        cmocka_unit_test_setup(test_spop_releases_refs, ref_setup),
     };
 
     return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

@@ -792,6 +792,37 @@ static void test_gc_deferred_free(void **state)
     assert_int_equal(hp_mem_used(), base);
 }
 
+/* Taking a dead body apart allocates nothing: a big zset, set and hash
+ * go through the queue with every allocation failing, and their tables
+ * are not shrunk (a shrink would allocate a table and rehash entries
+ * that are about to be freed). */
+static void test_gc_deferred_free_no_alloc(void **state)
+{
+    size_t base = hp_mem_used();
+    hp_obj_t *objs[3];
+    char buf[32];
+
+    objs[0] = hp_zset_new(1000, 1);
+    objs[1] = hp_set_new_hashtable();
+    objs[2] = hp_hash_new();
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(buf, sizeof(buf), "element-%d", i), out;
+
+        assert_int_equal(hp_zset_add(objs[0], i, buf, n, 0, &out, NULL), 0);
+        assert_int_equal(hp_set_add(objs[1], buf, n), 1);
+        assert_int_equal(hp_hash_set(objs[2], buf, n, buf, n), 1);
+    }
+    for (int i = 0; i < 3; i++)
+        hp_decref_deferred(objs[i]);
+    assert_int_equal(hp_free_pending(), 3);
+    oom_fail_at(1, 1);
+    while (hp_free_step(1000000, 64))
+        ;
+    assert_int_equal(oom_count(), 0);
+    oom_off();
+    assert_int_equal(hp_mem_used(), base);
+}
+
 /* Without memory to queue it, a big value is freed at once. */
 static void test_gc_deferred_free_oom(void **state)
 {
@@ -1281,6 +1312,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gc_threshold_triggers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_deferred_free, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gc_deferred_free_no_alloc, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gc_deferred_free_oom, setup,
                                         teardown),

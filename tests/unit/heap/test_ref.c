@@ -178,6 +178,31 @@ static void test_ref_set_pop_and_intset(void **state)
     hp_decref(v);
 }
 
+/* SPOP of a hashtable set whose members are references releases each
+ * one; the popped member's bytes (its entry's key) are read before the
+ * entry is freed (a use after free under ASan before). */
+static void test_ref_set_pop_hashtable(void **state)
+{
+    hp_obj_t *s = hp_set_new_hashtable(), *v = hp_str_new("v", 1), *p;
+    char m[16];
+
+    for (int i = 0; i < 40; i++) {
+        snprintf(m, sizeof(m), "member-%02d", i);
+        assert_int_equal(hp_ref_set_add(s, v, m, strlen(m), HP_REF_STRONG),
+                         1);
+    }
+    assert_int_equal(v->refcount, 41);
+    for (int i = 0; i < 40; i++) {
+        p = hp_set_pop(s, NULL);
+        assert_non_null(p);
+        hp_decref(p);
+        assert_int_equal(v->refcount, 40 - i);
+    }
+    assert_null(hp__side_of(s));
+    hp_decref(s);
+    hp_decref(v);
+}
+
 static void test_ref_zset_delete_ranks(void **state)
 {
     for (int big = 0; big < 2; big++) {
@@ -549,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_ref_hash_overwrite_drops),
         cmocka_unit_test(test_ref_hashtable_encoding),
         cmocka_unit_test(test_ref_set_pop_and_intset),
+        cmocka_unit_test(test_ref_set_pop_hashtable),
         cmocka_unit_test(test_ref_zset_delete_ranks),
         cmocka_unit_test(test_ref_forget_and_foreach),
         cmocka_unit_test(test_ref_bad_args),
