@@ -37,9 +37,8 @@ bin=${GENCACHED_BIN:-$root/build/server/gencached}
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 redis=${REDIS_SERVER:-/usr/bin/redis-server}
 cc=${CC:-cc}
-for t in redis-benchmark redis-cli python3 "$cc" "$redis" "$bin"; do
-    command -v "$t" >/dev/null || { echo "bench: $t not found" >&2; exit 1; }
-done
+. "$here/buildtype.sh"
+bench_require bench redis-benchmark redis-cli python3 "$cc" "$redis" "$bin"
 
 gthreads=${GENC_IO_THREADS:-0}
 rthreads=${REDIS_IO_THREADS:-1}
@@ -69,7 +68,6 @@ case "$csv" in "" | /*) ;; *) csv=$PWD/$csv ;; esac
 export CSV=$csv
 
 # The meson build type of the binary, when it lives in a meson build dir.
-. "$here/buildtype.sh"
 btype=$(bench_buildtype "$bin")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-bench-XXXXXX")

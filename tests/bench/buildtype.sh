@@ -1,5 +1,5 @@
 # buildtype.sh -- sourced by the benchmark drivers (bench.sh, gc/run.sh,
-# gc/trackir.sh).
+# gc/trackir.sh, gc/attrib.sh).
 # bench_buildtype BIN: print the meson build type of the gencached binary
 # BIN when it lives in a meson build dir (BUILD/server/gencached), else
 # "unknown".
@@ -27,4 +27,14 @@ bench_gencached_bin() {
     fi
     case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
     echo "$bin"
+}
+
+# bench_require WHO TOOL...: exit 1 with "WHO: TOOL not found" unless every
+# TOOL is a command or an executable path.
+bench_require() {
+    local who=$1 t
+    shift
+    for t in "$@"; do
+        command -v "$t" >/dev/null || { echo "$who: $t not found" >&2; exit 1; }
+    done
 }

@@ -23,9 +23,7 @@ root=$(cd "$here/../../.." && pwd)
 . "$here/../buildtype.sh"
 bin=$(bench_gencached_bin "$root")
 export GENCACHED_BIN=$bin
-for t in python3 taskset timeout "${CC:-cc}" "$bin"; do
-    command -v "$t" >/dev/null || { echo "attrib: $t not found" >&2; exit 1; }
-done
+bench_require attrib python3 taskset timeout "${CC:-cc}" "$bin"
 if [ ! -w /sys/kernel/tracing/instances ]; then
     echo "attrib: needs root and tracefs at /sys/kernel/tracing" >&2
     exit 1

@@ -21,10 +21,8 @@ root=$(cd "$here/../../.." && pwd)
 bin=$(bench_gencached_bin "$root")
 export GENCACHED_BIN=$bin
 export REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
-for t in redis-benchmark redis-cli python3 taskset "${CC:-cc}" \
-    "$REDIS_SERVER" "$bin"; do
-    command -v "$t" >/dev/null || { echo "bench-gc: $t not found" >&2; exit 1; }
-done
+bench_require bench-gc redis-benchmark redis-cli python3 taskset "${CC:-cc}" \
+    "$REDIS_SERVER" "$bin"
 
 csv=${CSV:-}
 if [ "${1:-}" = --csv ]; then

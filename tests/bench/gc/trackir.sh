@@ -26,9 +26,7 @@ root=$(cd "$here/../../.." && pwd)
 
 . "$here/../buildtype.sh"
 bin=$(bench_gencached_bin "$root")
-for t in valgrind redis-benchmark redis-cli python3 "$bin"; do
-    command -v "$t" >/dev/null || { echo "trackir: $t not found" >&2; exit 1; }
-done
+bench_require trackir valgrind redis-benchmark redis-cli python3 "$bin"
 rounds=${ROUNDS:-3} n1=${N1:-20000} n2=${N2:-100000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-trackir-XXXXXX")
 vpid=
