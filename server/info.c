@@ -463,7 +463,8 @@ static void section_cpu(resp_buf_t *b)
     add_cpu(b, "used_cpu_sys_main_thread", &thread.ru_stime);
     add_cpu(b, "used_cpu_user_main_thread", &thread.ru_utime);
     /* Of the main thread's time, how much went to polling with nothing
-     * to read (busy-poll-us): not in Redis. */
+     * to read (busy-poll-us; wall time of those polls, on a CPU unless
+     * the thread was preempted): not in Redis. */
     add(b, "used_cpu_busy_poll:%.6f\r\n", srv_busy_poll_seconds());
 }
 

@@ -152,6 +152,9 @@ static void on_cron(uv_timer_t *t)
     srv_db_cron();
     srv_clients_cron();
     srv_info_cron();
+    /* Input counts from here on: the cron runs before this iteration's
+     * poll, so a newly engaged loop does not take old reads for new. */
+    poll_seen_input = srv.stats.net_input_bytes;
     poll_idle_set(srv_busypoll_period(&busypoll, thread_cpu_ns(),
                                       uv_hrtime()));
     cron_ran = 1;
