@@ -65,11 +65,12 @@
 static srv_client_t *paused_head, *paused_tail;
 static uint64_t npaused;
 
-/* Clock reads are a visible cost per command (vDSO clock_gettime), so a
- * read batch reads the clock once at its start and once after each
- * command: the end of one command is the start of the next. clock_us is
- * that last reading (unix us) while clock_valid is 1, i.e. inside a
- * batch. */
+/* Clock reads are a visible cost per command, so a read batch reads the
+ * clock once at its start and once after each command (the end of one
+ * command is the start of the next), and reads the executor's fast clock
+ * (srv_clock_us: the time-stamp counter where the kernel trusts it).
+ * clock_us is that last reading (unix us) while clock_valid is 1, i.e.
+ * inside a batch. */
 static int64_t clock_us;
 static int clock_valid;
 
@@ -860,7 +861,7 @@ static void client_postpone(srv_client_t *c)
 static void call(srv_client_t *c, srv_command_t *cmd)
 {
     srv_client_t *outer = srv.current_client;
-    int64_t start = clock_valid ? clock_us : srv_ustime_now(), dur;
+    int64_t start = clock_valid ? clock_us : srv_clock_us(), dur;
     /* Only these leave every value, and its reference count, alone. */
     int keeps_refs = (cmd->flags & REF_CMD_FLAGS) == REF_CMD_FLAGS;
     int blocked;
@@ -884,7 +885,7 @@ static void call(srv_client_t *c, srv_command_t *cmd)
 #ifdef GC_DEBUG
     if (call_depth == 0) srv_gc_debug_check("a command");
 #endif
-    clock_us = srv_ustime_now();
+    clock_us = srv_clock_us();
     dur = clock_us - start;
     if (dur < 0)
         dur = 0;
@@ -1264,7 +1265,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     resp_parser_commit(&c->parser, (size_t)nread);
     srv.stats.net_input_bytes += (uint64_t)nread;
-    clock_us = srv_ustime_now();
+    clock_us = srv_clock_us();
     srv.mstime_cache = clock_us / 1000;
     c->last_interaction_ms = srv.mstime_cache;
     if (client_qbuf_check(c) < 0)
@@ -1291,7 +1292,7 @@ void srv_client_io_batch(srv_client_t *c, srv_batch_t *b)
     c->batch_tail = b;
     c->batch_bytes += b->bytes;
     c->batch_wire += b->wire;
-    clock_us = srv_ustime_now();
+    clock_us = srv_clock_us();
     srv.mstime_cache = clock_us / 1000;
     c->last_interaction_ms = srv.mstime_cache;
     clock_valid = 1;
@@ -1720,7 +1721,7 @@ void srv_client_resume_input(srv_client_t *c)
 {
     if (c->flags & (SRV_CLIENT_CLOSING | SRV_CLIENT_BLOCKED))
         return;
-    clock_us = srv_ustime_now();
+    clock_us = srv_clock_us();
     srv.mstime_cache = clock_us / 1000;
     clock_valid = 1;
     client_process_input(c);

@@ -10,9 +10,11 @@
  * the next terminator. An enum generated from the same lines gives each
  * CMD its position in sub_table.
  *
- * Lookup is the hot path (every command): an open-addressing hash table of
- * pointers, keyed by a case-folded FNV-1a hash, built once; no allocation
- * and no copying of the name.
+ * Lookup is the hot path (every command): an open-addressing hash table
+ * built once, keyed by the name's first and last 8 bytes folded to lower
+ * case a word at a time, and its length; a slot keeps those words, so a
+ * name of up to 16 bytes is matched by comparing two words, with no
+ * allocation, no copy and no byte loop.
  */
 #include "commands.h"
 
@@ -76,7 +78,15 @@ static srv_command_t cmd_table[] = {
 
 #define NCOMMANDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
-static srv_command_t *lookup[LOOKUP_SLOTS];
+/* A slot of the lookup table: the name's folded first and last words
+ * (name_words) and its length, so most lookups never read the name. */
+struct lookup_slot {
+    uint64_t first, last;
+    size_t len;
+    srv_command_t *cmd; /* NULL: an empty slot */
+};
+
+static struct lookup_slot lookup[LOOKUP_SLOTS];
 static int table_ready;
 
 /* ASCII lower case of c (command names are ASCII). */
@@ -85,16 +95,59 @@ static inline unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
-/* Case-folded FNV-1a of s[0..len). */
-static inline uint32_t name_hash(const char *s, size_t len)
+/* The n (1..8) bytes at s as a word, the rest zero; reads no byte past
+ * s[n - 1] (two overlapping loads, or three bytes for n < 4). */
+static inline uint64_t load_upto8(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
+    uint32_t a, b;
+    uint64_t w;
 
-    for (size_t i = 0; i < len; i++) {
-        h ^= lower((unsigned char)s[i]);
-        h *= 16777619u;
+    if (n >= 8) {
+        memcpy(&w, s, 8);
+        return w;
     }
-    return h;
+    if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return a | ((uint64_t)b << ((n - 4) * 8));
+    }
+    return (uint64_t)(unsigned char)s[0] |
+           ((uint64_t)(unsigned char)s[n / 2] << (n / 2 * 8)) |
+           ((uint64_t)(unsigned char)s[n - 1] << ((n - 1) * 8));
+}
+
+/* w with each byte in 'A'..'Z' turned to lower case, eight at a time: a
+ * byte's top bit after adding 0x80 - 'A' to its low 7 bits says ">= 'A'",
+ * after adding 0x7f - 'Z' says "> 'Z'"; no addition carries into the
+ * next byte. Bytes >= 0x80 are left alone. */
+static inline uint64_t fold_word(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t low7 = w & (0x7fu * ones);
+    uint64_t ge_a = low7 + (0x80u - 'A') * ones;
+    uint64_t gt_z = low7 + (0x7fu - 'Z') * ones;
+    uint64_t upper = (ge_a ^ gt_z) & ~w & (0x80u * ones);
+
+    return w | (upper >> 2);
+}
+
+/* The folded first and last words of s[0..len) (len >= 1): the first 8
+ * bytes (zero padded) and, past 8 bytes, the last 8; for len <= 16 the
+ * two cover every byte. */
+static inline void name_words(const char *s, size_t len, uint64_t *first,
+                              uint64_t *last)
+{
+    *first = fold_word(load_upto8(s, len < 8 ? len : 8));
+    *last = len > 8 ? fold_word(load_upto8(s + len - 8, 8)) : 0;
+}
+
+/* The slot where a probe for (first, last, len) starts. */
+static inline uint32_t name_slot(uint64_t first, uint64_t last, size_t len)
+{
+    uint64_t h = (first ^ (last * 0xc2b2ae3d27d4eb4fu) ^ len) *
+                 0x9e3779b97f4a7c15u;
+
+    return (uint32_t)(h >> 54) & (LOOKUP_SLOTS - 1);
 }
 
 /* 1 if s[0..len) equals the lower-case name (case-insensitively). */
@@ -129,14 +182,17 @@ static void table_init(void)
 {
     for (size_t i = 0; i < NCOMMANDS; i++) {
         srv_command_t *cmd = &cmd_table[i];
+        uint64_t first, last;
         uint32_t slot;
+        size_t len;
 
         dotted_name(cmd);
-        slot = name_hash(cmd->name, strlen(cmd->name));
-
-        while (lookup[slot & (LOOKUP_SLOTS - 1)])
-            slot++;
-        lookup[slot & (LOOKUP_SLOTS - 1)] = cmd;
+        len = strlen(cmd->name);
+        name_words(cmd->name, len, &first, &last);
+        slot = name_slot(first, last, len);
+        while (lookup[slot].cmd)
+            slot = (slot + 1) & (LOOKUP_SLOTS - 1);
+        lookup[slot] = (struct lookup_slot){first, last, len, cmd};
         if (!cmd->subcommands->name) {
             cmd->subcommands = NULL;
             continue;
@@ -152,18 +208,21 @@ static void table_init(void)
  * (static storage). Executor thread. */
 srv_command_t *srv_command_lookup(const char *name, size_t len)
 {
+    const struct lookup_slot *e;
+    uint64_t first, last;
     uint32_t slot;
-    srv_command_t *cmd;
 
     if (!table_ready)
         table_init();
     if (len == 0 || len > NAME_MAX_LEN)
         return NULL;
-    slot = name_hash(name, len);
-    while ((cmd = lookup[slot & (LOOKUP_SLOTS - 1)]) != NULL) {
-        if (name_eq(cmd->name, name, len))
-            return cmd;
-        slot++;
+    name_words(name, len, &first, &last);
+    slot = name_slot(first, last, len);
+    for (e = &lookup[slot]; e->cmd;
+         slot = (slot + 1) & (LOOKUP_SLOTS - 1), e = &lookup[slot]) {
+        if (e->first == first && e->last == last && e->len == len &&
+            (len <= 16 || name_eq(e->cmd->name, name, len)))
+            return e->cmd;
     }
     return NULL;
 }

@@ -237,7 +237,7 @@ static unsigned lru_clock(void)
 static void section_server(resp_buf_t *b)
 {
     struct utsname un;
-    char exe[512] = "";
+    char exe[512] = "", clk[64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     int64_t up = (srv_mstime_now() - srv.start_time_ms) / 1000;
 
@@ -252,11 +252,12 @@ static void section_server(resp_buf_t *b)
            "redis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%d\r\n",
         SRV_VERSION, un.sysname, un.release, un.machine,
         (int)(sizeof(void *) * 8));
-    add(b, "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:%s\r\n"
+    add(b, "monotonic_clock:%s\r\nmultiplexing_api:%s\r\n"
            "atomicvar_api:c11-builtin\r\n"
            "gcc_version:%d.%d.%d\r\nprocess_id:%ld\r\n"
            "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\n",
-        "epoll", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+        srv_clock_source(clk, sizeof(clk)), "epoll", __GNUC__,
+        __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
         (long)getpid(), srv.runid, srv.cfg.port);
     add(b, "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
            "uptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\n"

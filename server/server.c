@@ -20,6 +20,7 @@
  */
 #include "server.h"
 #include "busypoll.h"
+#include "clock.h"
 #include "heap_gc.h"
 
 #include <errno.h>
@@ -45,6 +46,8 @@ static uv_timer_t gc_timer; /* wakes gc_idle after a paced wait */
 static int gc_idle_active;
 static int cron_ran; /* the cron ran since gc_idle's last turn */
 static srv_busypoll_t busypoll;
+static srv_tsc_t tsc; /* the command clock's counter (clock.c) */
+static int tsc_on;    /* the counter may serve as the clock here */
 static uv_idle_t poll_idle; /* active: the loop polls without sleeping */
 static int poll_idle_active;
 static uint64_t poll_seen_input; /* net_input_bytes at the last look */
@@ -64,6 +67,38 @@ int64_t srv_ustime_now(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Unix time in microseconds from the time-stamp counter once calibrated
+ * (clock.c), else from the clock. */
+int64_t srv_clock_us(void)
+{
+    int64_t us;
+
+    if (tsc_on && srv_tsc_us(&tsc, srv_tsc_read(), &us))
+        return us;
+    return srv_ustime_now();
+}
+
+/* Anchor the counter to the clock (each cron period). */
+static void clock_anchor(void)
+{
+    uint64_t t = srv_tsc_read();
+
+    srv_tsc_anchor(&tsc, t, uv_hrtime(), srv_ustime_now());
+}
+
+/* The clock srv_clock_us reads, as Redis's INFO names it, in buf. */
+const char *srv_clock_source(char *buf, size_t size)
+{
+    uint64_t rate = tsc_on ? srv_tsc_ticks_per_us(&tsc) : 0;
+
+    if (rate)
+        snprintf(buf, size, "X86 TSC @ %llu ticks/us",
+                 (unsigned long long)rate);
+    else
+        snprintf(buf, size, "POSIX clock_gettime");
+    return buf;
 }
 
 /* Unix time in milliseconds, from the clock. */
@@ -147,6 +182,8 @@ static void on_cron(uv_timer_t *t)
 {
     srv.mstime_cache = srv_mstime_now();
     srv.cron_loops++;
+    if (tsc_on)
+        clock_anchor();
     if (srv.cfg.active_expire_enabled)
         srv_db_active_expire(1);
     srv_db_cron();
@@ -366,6 +403,9 @@ static int handles_start(void)
     handles_open = 1;
     srv_busypoll_init(&busypoll, busypoll_window_ns(), thread_cpu_ns(),
                       uv_hrtime());
+    tsc_on = srv_tsc_supported();
+    if (tsc_on)
+        srv_tsc_start(&tsc, srv_tsc_read(), uv_hrtime());
     rc = uv_timer_start(&cron_timer, on_cron, cron_period_ms(),
                         cron_period_ms());
     if (rc == 0)

@@ -366,6 +366,10 @@ extern srv_server_t srv;
 /* Unix time in ms / us, fresh from the clock. */
 int64_t srv_mstime_now(void);
 int64_t srv_ustime_now(void);
+/* Unix time in us from the executor's fast clock (clock.c). Executor. */
+int64_t srv_clock_us(void);
+/* INFO's monotonic_clock: the clock srv_clock_us reads. */
+const char *srv_clock_source(char *buf, size_t size);
 /* The cached time used for expiry decisions during one command
  * (Redis's "command time snapshot"), unix ms. */
 int64_t srv_mstime(void);

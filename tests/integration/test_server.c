@@ -716,6 +716,57 @@ static void test_server_latency(void **state)
     freeReplyObject(r);
 }
 
+/* The command clock (server/clock.c: the time-stamp counter where the
+ * kernel trusts it): INFO names it as Redis does, and the durations and
+ * times it gives agree with the wall clock: DEBUG SLEEP 0.2 takes 0.2 s
+ * in SLOWLOG and commandstats, none of it billed to the next command,
+ * and the slowlog's unix time is now. */
+static void test_server_command_clock(void **state)
+{
+    th_server_t *s = *state;
+    redisReply *r, *e = NULL;
+    unsigned long long rate = 0;
+    const char *p;
+    long long usec = -1;
+
+    r = th_cmd(s->ctx, "INFO server");
+    p = strstr(r->str, "\r\nmonotonic_clock:");
+    assert_non_null(p);
+    p += strlen("\r\nmonotonic_clock:");
+    if (strncmp(p, "POSIX clock_gettime\r\n", 21) != 0) {
+        assert_int_equal(sscanf(p, "X86 TSC @ %llu ticks/us", &rate), 1);
+        assert_true(rate > 0);
+    }
+    freeReplyObject(r);
+
+    th_expect_status(s->ctx, "OK", "CONFIG RESETSTAT");
+    th_expect_status(s->ctx, "OK", "CONFIG SET slowlog-log-slower-than 0");
+    th_expect_status(s->ctx, "OK", "SLOWLOG RESET");
+    th_expect_status(s->ctx, "OK", "DEBUG SLEEP 0.2");
+    th_expect_status(s->ctx, "PONG", "PING");
+    th_expect_status(s->ctx, "OK", "CONFIG SET slowlog-log-slower-than -1");
+    r = th_cmd(s->ctx, "SLOWLOG GET 3");
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *x = r->element[i];
+
+        if (strcmp(x->element[3]->element[0]->str, "DEBUG") == 0)
+            e = x;
+        else if (strcmp(x->element[3]->element[0]->str, "PING") == 0)
+            assert_true(x->element[2]->integer < 200000);
+    }
+    assert_non_null(e);
+    assert_in_range(e->element[2]->integer, 200000, 5000000);
+    assert_in_range(e->element[1]->integer, (long long)time(NULL) - 10,
+                    (long long)time(NULL) + 1);
+    freeReplyObject(r);
+    r = th_cmd(s->ctx, "INFO commandstats");
+    p = strstr(r->str, "cmdstat_debug:calls=1,usec=");
+    assert_non_null(p);
+    usec = strtoll(p + strlen("cmdstat_debug:calls=1,usec="), NULL, 10);
+    assert_in_range(usec, 200000, 5000000);
+    freeReplyObject(r);
+}
+
 /* INFO cpu's used_cpu_busy_poll, in seconds. */
 static double busy_poll_seconds(redisContext *c)
 {
@@ -824,6 +875,7 @@ int main(void)
         cmocka_unit_test_setup(test_server_slowlog_trims_args,
                                th_test_setup),
         cmocka_unit_test_setup(test_server_latency, th_test_setup),
+        cmocka_unit_test_setup(test_server_command_clock, th_test_setup),
         cmocka_unit_test_setup(test_server_busy_poll, th_test_setup),
     };
 

@@ -200,6 +200,39 @@ static void test_commands_unknown_names_null(void **state)
     assert_null(srv_command_lookup_sub(NULL, "list", 4));
 }
 
+/* Near misses of every name never match: at each position, a byte that
+ * differs from the name's only in bit 5 (0x20: case for a letter, but
+ * digits, '_', '.', '|' and '-' have no other case), or that has its top
+ * bit set. */
+static void test_commands_lookup_near_misses(void **state)
+{
+    size_t n, i, j;
+    srv_command_t *t = srv_command_table(&n);
+    char buf[80];
+
+    (void)state;
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(t[i].name);
+
+        for (j = 0; j < len; j++) {
+            unsigned char b = (unsigned char)t[i].name[j];
+
+            memcpy(buf, t[i].name, len);
+            buf[j] = (char)(b | 0x80);
+            assert_null(srv_command_lookup(buf, len));
+            if (b >= 'a' && b <= 'z')
+                continue;
+            buf[j] = (char)(b ^ 0x20);
+            assert_null(srv_command_lookup(buf, len));
+        }
+    }
+    /* 16 bytes (the longest names): the two words overlap nothing. */
+    assert_ptr_not_equal(srv_command_lookup("ZREVRANGEBYSCORE", 16),
+                         srv_command_lookup("ZREMRANGEBYSCORE", 16));
+    assert_null(srv_command_lookup("ZREVRANGEBYSCOREX", 17));
+    assert_null(srv_command_lookup("zrevrangebyscor", 15));
+}
+
 static void test_commands_reset_stats_zeroes_all(void **state)
 {
     size_t n, i;
@@ -239,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_commands_subcommands_sane_and_found),
         cmocka_unit_test(test_commands_known_entries),
         cmocka_unit_test(test_commands_unknown_names_null),
+        cmocka_unit_test(test_commands_lookup_near_misses),
         cmocka_unit_test(test_commands_reset_stats_zeroes_all),
     };
 
