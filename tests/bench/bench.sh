@@ -70,14 +70,7 @@ export CSV=$csv
 # The meson build type of the binary, when it lives in a meson build dir.
 btype=$(bench_buildtype "$bin")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-bench-XXXXXX")
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do stop_server "$p" || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir bench
 cd "$work"
 
 # The open-loop latency tool: plain C, no library.

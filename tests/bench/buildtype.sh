@@ -1,5 +1,5 @@
-# buildtype.sh -- sourced by the benchmark drivers (bench.sh, gc/run.sh,
-# gc/trackir.sh, gc/attrib.sh).
+# buildtype.sh -- sourced by the benchmark drivers (bench.sh, servercap.sh,
+# gc/run.sh, gc/trackir.sh, gc/attrib.sh).
 # bench_buildtype BIN: print the meson build type of the gencached binary
 # BIN when it lives in a meson build dir (BUILD/server/gencached), else
 # "unknown".
@@ -37,4 +37,19 @@ bench_require() {
     for t in "$@"; do
         command -v "$t" >/dev/null || { echo "$who: $t not found" >&2; exit 1; }
     done
+}
+
+# bench_workdir NAME: make $work, a temporary directory, and $pids, an
+# empty list of server PIDs; at exit (bench_cleanup) every server in
+# $pids is stopped and $work removed. Needs tests/cli/server.sh.
+bench_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-$1-XXXXXX")
+    pids=()
+    trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+    local p
+    for p in "${pids[@]}"; do stop_server "$p" || true; done
+    rm -rf "$work"
 }

@@ -32,14 +32,7 @@ if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
     pin=(taskset -c "${SERVER_CPUS:-1}") cpin=(taskset -c "${CLIENT_CPUS:-0}")
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gencache-servercap-XXXXXX")
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do stop_server "$p" || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir servercap
 
 "$cc" -std=c11 -O2 -Wall -Wextra -Werror -o "$work/pipeload" \
     "$here/pipeload.c"
